@@ -1,0 +1,54 @@
+package dev.difydr;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.difydr.cli.Cli;
+import dev.difydr.repository.Json;
+import java.io.PrintWriter;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+/** Entry point, and the only place that turns a failure into a message and an exit code. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        Cli cli = new Cli();
+        cli.setOut(out);
+        CommandLine cl = new CommandLine(cli);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.getCommandSpec().usageMessage().footerHeading("%nExit codes:%n").footer(Failure.table().split("\n"));
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("error: " + ex.getMessage());
+            err.println("see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
+            return Failure.USAGE.exitCode();
+        });
+        cl.setExecutionStrategy(parsed -> {
+            cli.configureLogging();
+            return new CommandLine.RunLast().execute(parsed);
+        });
+        cl.setExecutionExceptionHandler((ex, commandLine, parsed) -> {
+            Failure failure = ex instanceof DrException dr ? dr.failure() : Failure.INTERNAL;
+            String message = DrException.describe(ex);
+            if (failure == Failure.INTERNAL) {
+                LoggerFactory.getLogger(Main.class).error("unexpected error", ex);
+            }
+            if (cli.json()) {
+                ObjectNode doc = Json.MAPPER.createObjectNode();
+                doc.put("status", "failed");
+                doc.putObject("error").put("class", failure.name().toLowerCase()).put("exitCode", failure.exitCode()).put("message", message);
+                out.println(doc.toPrettyString());
+                out.flush();
+            }
+            err.println("error: " + message);
+            err.flush();
+            return failure.exitCode();
+        });
+        return cl.execute(args);
+    }
+}

@@ -1,0 +1,45 @@
+package dev.difydr.backup;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.difydr.Failure;
+import dev.difydr.pipeline.Bytes;
+import dev.difydr.repository.Artifact;
+import dev.difydr.repository.Manifest;
+import java.util.List;
+
+/** The outcome of one backup run: {@code completed} with a manifest, or {@code failed} with the reason. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record BackupResult(
+        String id,
+        String status,
+        String repository,
+        List<Artifact> artifacts,
+        List<Manifest.Skipped> skipped,
+        double durationSeconds,
+        String error,
+        @JsonIgnore Failure failure) implements dev.difydr.Printable {
+
+    public static final String FAILED = "failed";
+
+    public String toText() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("backup ").append(id).append(": ").append(status)
+                .append(String.format(java.util.Locale.ROOT, " in %.1f s", durationSeconds)).append('\n');
+        sb.append("repository ").append(repository).append('\n');
+        for (Artifact a : artifacts) {
+            sb.append(String.format(java.util.Locale.ROOT, "  %-10s %-22s %10s -> %10s  sha256 %s%n", a.kind(), a.name(),
+                    Bytes.human(a.plainBytes()), Bytes.human(a.storedBytes()), a.sha256()));
+        }
+        if (skipped != null) {
+            for (Manifest.Skipped s : skipped) {
+                sb.append("  skipped ").append(s.component()).append(' ').append(s.name()).append(": ").append(s.reason()).append('\n');
+            }
+        }
+        if (error != null) {
+            sb.append("error: ").append(error).append('\n');
+            sb.append("nothing of this run is listed as a backup; its leftovers show in 'list --all' as incomplete\n");
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,146 @@
+package dev.difydr.backup;
+
+import dev.difydr.DrException;
+import dev.difydr.Failure;
+import dev.difydr.Version;
+import dev.difydr.config.Config;
+import dev.difydr.config.DatabaseSpec;
+import dev.difydr.config.PostgresConfig;
+import dev.difydr.pipeline.ArtifactPipeline;
+import dev.difydr.pipeline.Bytes;
+import dev.difydr.pipeline.Progress;
+import dev.difydr.pipeline.Stored;
+import dev.difydr.repository.Artifact;
+import dev.difydr.repository.BackupId;
+import dev.difydr.repository.DatabaseFacts;
+import dev.difydr.repository.Manifest;
+import dev.difydr.repository.PostgresFacts;
+import dev.difydr.repository.Repository;
+import dev.difydr.source.ChildProcess;
+import dev.difydr.source.postgres.PostgresLogicalSource;
+import dev.difydr.store.Upload;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One backup set: every configured database dumped, compressed, hashed and stored, then the manifest. Any failure
+ * of a required part leaves no manifest, so the run never counts as a backup.
+ */
+public final class BackupRun {
+    private static final Logger log = LoggerFactory.getLogger(BackupRun.class);
+
+    private final Config config;
+    private final Repository repository;
+    private final Function<String, Progress> progress;
+    private final Clock clock;
+
+    public BackupRun(Config config, Repository repository, Function<String, Progress> progress, Clock clock) {
+        this.config = config;
+        this.repository = repository;
+        this.progress = progress;
+        this.clock = clock;
+    }
+
+    public BackupResult run() {
+        Instant started = clock.instant();
+        BackupId id = BackupId.at(started);
+        List<Artifact> artifacts = new ArrayList<>();
+        List<Manifest.Skipped> skipped = new ArrayList<>();
+        log.info("backup {} of deployment '{}' to {}", id, config.deployment(), repository.store().describe());
+        try {
+            if (config.postgres() == null) {
+                throw new DrException(Failure.CONFIG, "nothing to back up: the configuration has no 'postgres' section");
+            }
+            PostgresFacts facts = backupPostgres(id, config.postgres(), artifacts, skipped);
+            Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, id.value(), config.deployment(), Version.current(),
+                    Manifest.COMPLETED, started, clock.instant(), List.copyOf(artifacts), skipped.isEmpty() ? null : List.copyOf(skipped), facts);
+            repository.commit(manifest);
+            log.info("backup {} completed: {} artifacts, {} stored", id, artifacts.size(), Bytes.human(manifest.storedBytes()));
+            return result(id, Manifest.COMPLETED, started, artifacts, skipped, null);
+        } catch (DrException e) {
+            log.error("backup {} failed: {}", id, e.getMessage());
+            return result(id, BackupResult.FAILED, started, artifacts, skipped, e);
+        } catch (RuntimeException e) {
+            log.error("backup {} failed", id, e);
+            return result(id, BackupResult.FAILED, started, artifacts, skipped, new DrException(Failure.INTERNAL, e.toString(), e));
+        }
+    }
+
+    private BackupResult result(BackupId id, String status, Instant started, List<Artifact> artifacts,
+                                List<Manifest.Skipped> skipped, DrException error) {
+        double seconds = Duration.between(started, clock.instant()).toMillis() / 1000.0;
+        return new BackupResult(id.value(), status, repository.store().describe(), List.copyOf(artifacts),
+                skipped.isEmpty() ? null : List.copyOf(skipped), seconds,
+                error == null ? null : DrException.describe(error), error == null ? null : error.failure());
+    }
+
+    private PostgresFacts backupPostgres(BackupId id, PostgresConfig pg, List<Artifact> artifacts, List<Manifest.Skipped> skipped) {
+        PostgresLogicalSource source = new PostgresLogicalSource(pg);
+        String serverVersion = null;
+        String pgDumpVersion = null;
+        List<DatabaseFacts> databases = new ArrayList<>();
+        for (DatabaseSpec db : pg.databases()) {
+            try (Connection probe = source.connect(db.name())) {
+                if (serverVersion == null) {
+                    serverVersion = source.serverVersion(probe);
+                    pgDumpVersion = source.pgDumpVersion(serverVersion);
+                }
+            } catch (SQLException e) {
+                if (db.optional() && PostgresLogicalSource.isMissingDatabase(e)) {
+                    log.warn("optional database '{}' does not exist on {}: skipped", db.name(), source.where());
+                    skipped.add(new Manifest.Skipped("postgres", db.name(), "database does not exist"));
+                    continue;
+                }
+                throw source.unreachable(db.name(), e);
+            }
+            try (PostgresLogicalSource.Snapshot snapshot = source.snapshot(db.name())) {
+                artifacts.add(dumpOne(id, source, db.name(), snapshot.id()));
+                databases.add(snapshot.facts());
+            }
+        }
+        if (artifacts.isEmpty()) {
+            throw new DrException(Failure.SOURCE, "no database was backed up: none of " + pg.databases().stream().map(DatabaseSpec::name).toList()
+                    + " exists on " + source.where());
+        }
+        return new PostgresFacts(pg.host(), pg.port(), serverVersion, pgDumpVersion, databases);
+    }
+
+    private Artifact dumpOne(BackupId id, PostgresLogicalSource source, String database, String snapshotId) {
+        String key = repository.layout().postgresDump(id, database);
+        ArtifactPipeline pipeline = new ArtifactPipeline(config.compression());
+        log.info("dumping database '{}' to {}", database, key);
+        try (ChildProcess dump = source.dump(database, snapshotId);
+             Upload upload = repository.store().create(key);
+             Progress p = progress.apply(database)) {
+            Stored stored;
+            try {
+                stored = pipeline.run(dump.stdout(), upload, p);
+            } catch (IOException e) {
+                // A dump that dies ends the stream (and is reported by finish() below); an exception here is the store's.
+                throw new DrException(Failure.STORE, "storing the dump of '" + database + "' in " + repository.store().describe()
+                        + " failed: " + e.getMessage(), e);
+            }
+            dump.finish();
+            commit(upload, key);
+            return new Artifact(database, "postgres", key, stored.plainBytes(), stored.storedBytes(), stored.storedSha256(),
+                    stored.plainSha256(), stored.compression(), "none");
+        }
+    }
+
+    private void commit(Upload upload, String key) {
+        try {
+            upload.commit();
+        } catch (IOException e) {
+            throw new DrException(Failure.STORE, "completing " + key + " in " + repository.store().describe() + " failed: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.difydr.cli;
+
+import dev.difydr.DrException;
+import dev.difydr.Failure;
+import dev.difydr.Printable;
+import dev.difydr.config.Config;
+import dev.difydr.config.ConfigLoader;
+import dev.difydr.source.postgres.PostgresLogicalSource;
+import dev.difydr.store.ObjectStore;
+import dev.difydr.store.Stores;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "config", description = "Work with the configuration.", subcommands = ConfigCommand.Check.class)
+final class ConfigCommand {
+    @ParentCommand
+    Cli cli;
+
+    @Command(name = "check", description = "Validate the configuration and reach every endpoint it names; secrets are never printed.")
+    static final class Check implements Callable<Integer> {
+        @ParentCommand
+        ConfigCommand parent;
+
+        @Override
+        public Integer call() {
+            Cli cli = parent.cli;
+            Config config = cli.loadConfig();
+            List<Item> items = new ArrayList<>();
+            items.add(new Item("configuration", true, cli.configPath() + " is valid", null));
+            if (config.postgres() != null) {
+                items.add(probe("postgres", () -> new PostgresLogicalSource(config.postgres()).probe()));
+            }
+            items.add(probe("repository", () -> {
+                try (ObjectStore store = Stores.open(config.repository())) {
+                    store.check();
+                    return store.describe() + " reachable";
+                }
+            }));
+            for (String section : ConfigLoader.inactiveSections(config)) {
+                items.add(new Item(section, true, "accepted; not backed up by this version", null));
+            }
+            Report report = new Report(items);
+            cli.print(report);
+            return items.stream().filter(i -> !i.ok()).findFirst().map(i -> i.failure().exitCode()).orElse(0);
+        }
+
+        private static Item probe(String name, Supplier<String> check) {
+            try {
+                return new Item(name, true, check.get(), null);
+            } catch (DrException e) {
+                return new Item(name, false, DrException.describe(e), e.failure());
+            } catch (RuntimeException e) {
+                return new Item(name, false, e.toString(), Failure.INTERNAL);
+            }
+        }
+    }
+
+    record Item(String name, boolean ok, String detail, @com.fasterxml.jackson.annotation.JsonIgnore Failure failure) {
+    }
+
+    record Report(List<Item> checks) implements Printable {
+        public String status() {
+            return checks.stream().allMatch(Item::ok) ? "ok" : "failed";
+        }
+
+        @Override
+        public String toText() {
+            StringBuilder sb = new StringBuilder();
+            for (Item i : checks) {
+                sb.append(String.format("%-7s %-14s %s%n", i.ok() ? "ok" : "FAILED", i.name(), i.detail()));
+            }
+            return sb.toString();
+        }
+    }
+}

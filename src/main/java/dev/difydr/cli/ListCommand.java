@@ -1,0 +1,63 @@
+package dev.difydr.cli;
+
+import dev.difydr.Printable;
+import dev.difydr.config.Config;
+import dev.difydr.pipeline.Bytes;
+import dev.difydr.repository.Manifest;
+import dev.difydr.repository.Repository;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "list", description = "List backups in the repository, newest first.")
+final class ListCommand implements Runnable {
+    @ParentCommand
+    Cli cli;
+
+    @Option(names = "--all", description = "Also list runs that left objects but no manifest (status 'incomplete': never usable).")
+    boolean all;
+
+    @Override
+    public void run() {
+        Config config = cli.loadConfig();
+        try (Repository repository = cli.openRepository(config)) {
+            Instant now = Instant.now();
+            List<Row> rows = repository.list(all).stream().map(e -> new Row(e.id().value(), e.status(), e.startedAt(),
+                    e.manifest().map(Manifest::finishedAt).orElse(null), e.storedBytes(),
+                    e.manifest().map(Manifest::components).orElse(List.of()))).toList();
+            cli.print(new Listing(rows, now));
+        }
+    }
+
+    record Row(String id, String status, Instant startedAt, Instant finishedAt, long storedBytes, List<String> components) {
+    }
+
+    record Listing(List<Row> backups, @com.fasterxml.jackson.annotation.JsonIgnore Instant now) implements Printable {
+        @Override
+        public String toText() {
+            if (backups.isEmpty()) {
+                return "no backups\n";
+            }
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-24s %-11s %-9s %10s  %s%n", "ID", "STATUS", "AGE", "SIZE", "COMPONENTS"));
+            for (Row r : backups) {
+                sb.append(String.format(Locale.ROOT, "%-24s %-11s %-9s %10s  %s%n", r.id(), r.status(), age(Duration.between(r.startedAt(), now)),
+                        Bytes.human(r.storedBytes()), String.join(",", r.components())));
+            }
+            return sb.toString();
+        }
+
+        private static String age(Duration d) {
+            if (d.toDays() > 0) {
+                return d.toDays() + "d" + d.toHoursPart() + "h";
+            }
+            if (d.toHours() > 0) {
+                return d.toHours() + "h" + d.toMinutesPart() + "m";
+            }
+            return Math.max(0, d.toMinutes()) + "m" + Math.max(0, d.toSecondsPart()) + "s";
+        }
+    }
+}

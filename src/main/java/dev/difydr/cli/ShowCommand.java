@@ -1,0 +1,70 @@
+package dev.difydr.cli;
+
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import dev.difydr.Printable;
+import dev.difydr.config.Config;
+import dev.difydr.pipeline.Bytes;
+import dev.difydr.repository.Artifact;
+import dev.difydr.repository.DatabaseFacts;
+import dev.difydr.repository.Manifest;
+import dev.difydr.repository.Repository;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "show", description = "Show one backup's manifest.")
+final class ShowCommand implements Runnable {
+    @ParentCommand
+    Cli cli;
+
+    @Parameters(paramLabel = "ID", description = "A backup id, or 'latest'.")
+    String id;
+
+    @Override
+    public void run() {
+        Config config = cli.loadConfig();
+        try (Repository repository = cli.openRepository(config)) {
+            cli.print(new Shown(repository.resolve(id)));
+        }
+    }
+
+    record Shown(@JsonUnwrapped Manifest manifest) implements Printable {
+        @Override
+        public String toText() {
+            Manifest m = manifest;
+            StringBuilder sb = new StringBuilder();
+            sb.append("backup      ").append(m.id()).append('\n');
+            sb.append("deployment  ").append(m.deployment()).append('\n');
+            sb.append("status      ").append(m.status()).append('\n');
+            sb.append("started     ").append(m.startedAt()).append('\n');
+            sb.append("finished    ").append(m.finishedAt()).append('\n');
+            sb.append("tool        dify-dr ").append(m.toolVersion()).append('\n');
+            sb.append("size        ").append(Bytes.human(m.storedBytes())).append(" stored\n");
+            sb.append("artifacts\n");
+            for (Artifact a : m.artifacts()) {
+                sb.append(String.format(Locale.ROOT, "  %s  (%s, %s)%n    plain  %s  sha256 %s%n    stored %s  sha256 %s%n",
+                        a.path(), a.kind(), a.compression() + (a.encryption().equals("none") ? "" : ", " + a.encryption()),
+                        Bytes.human(a.plainBytes()), a.plainSha256(), Bytes.human(a.storedBytes()), a.sha256()));
+            }
+            if (m.postgres() != null) {
+                sb.append("postgres    ").append(m.postgres().serverVersion()).append(" at ").append(m.postgres().host()).append(':')
+                        .append(m.postgres().port()).append(" (").append(m.postgres().pgDumpVersion()).append(")\n");
+                for (DatabaseFacts d : m.postgres().databases()) {
+                    sb.append("  ").append(d.name()).append(": ").append(Bytes.human(d.sizeBytes()))
+                            .append(", alembic_version ").append(d.alembicVersion() == null ? "(none)" : d.alembicVersion()).append('\n');
+                    for (Map.Entry<String, Long> c : d.rowCounts().entrySet()) {
+                        sb.append(String.format(Locale.ROOT, "    %-26s %d rows%n", c.getKey(), c.getValue()));
+                    }
+                }
+            }
+            if (m.skipped() != null) {
+                for (Manifest.Skipped s : m.skipped()) {
+                    sb.append("skipped     ").append(s.component()).append(' ').append(s.name()).append(": ").append(s.reason()).append('\n');
+                }
+            }
+            return sb.toString();
+        }
+    }
+}

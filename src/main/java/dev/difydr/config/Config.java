@@ -1,0 +1,25 @@
+package dev.difydr.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * The whole configuration file. Sections that this version reads are typed; {@code redis}, {@code storage},
+ * {@code kubernetes}, {@code smoke} and {@code retention} are accepted as written so that one file can serve every
+ * version, and {@code config check} says which of them this version does not act on yet.
+ */
+public record Config(
+        String deployment,
+        RepositoryConfig repository,
+        PostgresConfig postgres,
+        CompressionConfig compression,
+        JsonNode redis,
+        JsonNode storage,
+        JsonNode kubernetes,
+        JsonNode smoke,
+        JsonNode retention) {
+
+    public Config {
+        deployment = deployment == null ? "dify" : deployment;
+        compression = compression == null ? CompressionConfig.DEFAULT : compression;
+    }
+}

@@ -1,0 +1,324 @@
+package dev.difydr.config;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.difydr.DrException;
+import dev.difydr.Failure;
+import java.io.IOException;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.commons.text.similarity.LevenshteinDistance;
+
+/**
+ * Reads the YAML configuration, resolves {@code ${env:NAME}} and {@code ${file:PATH}} references, and validates it.
+ * Every problem is reported at once, each with the key path it concerns (e.g. {@code postgres.port}).
+ */
+public final class ConfigLoader {
+    private static final Pattern REFERENCE = Pattern.compile("\\$\\{(env|file):([^}]*)}");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private final Function<String, String> environment;
+
+    public ConfigLoader() {
+        this(System::getenv);
+    }
+
+    public ConfigLoader(Function<String, String> environment) {
+        this.environment = environment;
+    }
+
+    public Config load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new DrException(Failure.CONFIG, "configuration file " + file + " not found: pass --config FILE or set DIFY_DR_CONFIG");
+        } catch (IOException e) {
+            throw new DrException(Failure.CONFIG, "cannot read configuration file " + file + ": " + e.getMessage());
+        }
+        return parse(text, file.toString());
+    }
+
+    public Config parse(String yaml, String origin) {
+        JsonNode tree;
+        try {
+            tree = YAML.readTree(yaml);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new DrException(Failure.CONFIG, origin + " is not valid YAML: " + e.getOriginalMessage()
+                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new DrException(Failure.CONFIG, origin + " must be a YAML mapping with at least a 'repository' section");
+        }
+        List<String> problems = new ArrayList<>();
+        checkKeys(tree, Config.class, "", problems);
+        resolveReferences(tree, "", problems);
+        Config config = null;
+        if (problems.isEmpty()) {
+            try {
+                config = YAML.convertValue(tree, Config.class);
+            } catch (IllegalArgumentException e) {
+                problems.add(bindingProblem(e));
+            }
+        }
+        if (config != null) {
+            validate(config, problems);
+        }
+        if (!problems.isEmpty()) {
+            throw new DrException(Failure.CONFIG, "invalid configuration in " + origin + ":\n  - " + String.join("\n  - ", problems));
+        }
+        return config;
+    }
+
+    /** Reports keys that no record component declares, with the closest known key as a suggestion. */
+    private static void checkKeys(JsonNode node, Type type, String path, List<String> problems) {
+        Class<?> raw = type instanceof ParameterizedType p ? (Class<?>) p.getRawType() : (Class<?>) type;
+        if (List.class.isAssignableFrom(raw) && node.isArray()) {
+            Type element = ((ParameterizedType) type).getActualTypeArguments()[0];
+            for (int i = 0; i < node.size(); i++) {
+                checkKeys(node.get(i), element, path + "[" + i + "]", problems);
+            }
+            return;
+        }
+        if (!raw.isRecord() || !node.isObject()) {
+            return;
+        }
+        Map<String, RecordComponent> known = new java.util.LinkedHashMap<>();
+        for (RecordComponent c : raw.getRecordComponents()) {
+            known.put(c.getName(), c);
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            String key = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
+            RecordComponent component = known.get(field.getKey());
+            if (component == null) {
+                problems.add(key + ": unknown key" + suggestion(field.getKey(), known.keySet())
+                        + " (known keys here: " + String.join(", ", known.keySet()) + ")");
+            } else {
+                checkKeys(field.getValue(), component.getGenericType(), key, problems);
+            }
+        }
+    }
+
+    private static String suggestion(String key, Iterable<String> known) {
+        LevenshteinDistance distance = LevenshteinDistance.getDefaultInstance();
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String k : known) {
+            int d = distance.apply(key.toLowerCase(), k.toLowerCase());
+            if (d < bestDistance) {
+                best = k;
+                bestDistance = d;
+            }
+        }
+        return best != null && bestDistance <= Math.max(2, key.length() / 3) ? "; did you mean '" + best + "'?" : "";
+    }
+
+    private void resolveReferences(JsonNode node, String path, List<String> problems) {
+        if (node instanceof ObjectNode object) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> field = it.next();
+                String key = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
+                if (field.getValue().isTextual()) {
+                    field.setValue(new TextNode(resolve(field.getValue().asText(), key, problems)));
+                } else {
+                    resolveReferences(field.getValue(), key, problems);
+                }
+            }
+        } else if (node instanceof ArrayNode array) {
+            for (int i = 0; i < array.size(); i++) {
+                String key = path + "[" + i + "]";
+                if (array.get(i).isTextual()) {
+                    array.set(i, new TextNode(resolve(array.get(i).asText(), key, problems)));
+                } else {
+                    resolveReferences(array.get(i), key, problems);
+                }
+            }
+        }
+    }
+
+    private String resolve(String value, String key, List<String> problems) {
+        Matcher m = REFERENCE.matcher(value);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String name = m.group(2).trim();
+            String replacement = "";
+            if (m.group(1).equals("env")) {
+                String v = environment.apply(name);
+                if (v == null) {
+                    problems.add(key + ": environment variable " + name + " is not set");
+                } else {
+                    replacement = v;
+                }
+            } else {
+                try {
+                    replacement = Files.readString(Path.of(name), StandardCharsets.UTF_8).stripTrailing();
+                } catch (IOException e) {
+                    problems.add(key + ": cannot read secret file " + name + " (" + e.getClass().getSimpleName() + ")");
+                }
+            }
+            m.appendReplacement(out, Matcher.quoteReplacement(replacement));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    private static String bindingProblem(IllegalArgumentException e) {
+        if (e.getCause() instanceof JsonMappingException jme) {
+            StringBuilder path = new StringBuilder();
+            for (JsonMappingException.Reference r : jme.getPath()) {
+                if (r.getFieldName() != null) {
+                    path.append(path.length() == 0 ? "" : ".").append(r.getFieldName());
+                } else if (r.getIndex() >= 0) {
+                    path.append('[').append(r.getIndex()).append(']');
+                }
+            }
+            String expected = jme.getOriginalMessage();
+            if (expected.contains("Integer") || expected.contains("int")) {
+                expected = "expected a whole number";
+            } else if (expected.contains("Boolean") || expected.contains("boolean")) {
+                expected = "expected true or false";
+            } else if (expected.contains("List") || expected.contains("ArrayList")) {
+                expected = "expected a list";
+            } else {
+                expected = "wrong type of value";
+            }
+            return path + ": " + expected;
+        }
+        return "cannot read configuration: " + e.getMessage();
+    }
+
+    private static void validate(Config c, List<String> problems) {
+        if (!c.deployment().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+            problems.add("deployment: '" + c.deployment() + "' must be 1-63 letters, digits, '.', '_' or '-'");
+        }
+        if (c.repository() == null || c.repository().url() == null || c.repository().url().isBlank()) {
+            problems.add("repository.url: missing required key (e.g. file:///var/backups/dify or s3://bucket/prefix)");
+        } else {
+            validateRepositoryUrl(c.repository(), problems);
+        }
+        if (c.postgres() != null) {
+            PostgresConfig pg = c.postgres();
+            if (pg.host() == null || pg.host().isBlank()) {
+                problems.add("postgres.host: missing required key");
+            }
+            checkPort("postgres.port", pg.port(), problems);
+            if (!pg.mode().equals("logical")) {
+                problems.add("postgres.mode: '" + pg.mode() + "' is not supported by this version; use 'logical'");
+            }
+            if (!List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full").contains(pg.sslmode())) {
+                problems.add("postgres.sslmode: '" + pg.sslmode() + "' is not a libpq sslmode (disable, allow, prefer, require, verify-ca, verify-full)");
+            }
+            if (pg.databases().isEmpty()) {
+                problems.add("postgres.databases: the list is empty; name at least one database (e.g. [dify, dify_plugin])");
+            }
+            for (int i = 0; i < pg.databases().size(); i++) {
+                DatabaseSpec d = pg.databases().get(i);
+                if (d == null || d.name() == null || d.name().isBlank()) {
+                    problems.add("postgres.databases[" + i + "]: missing database name");
+                }
+            }
+        }
+        CompressionConfig z = c.compression();
+        if (z.level() < 1 || z.level() > 19) {
+            problems.add("compression.level: " + z.level() + " is out of range; use 1 (fastest) to 19");
+        }
+        if (z.workers() < 0 || z.workers() > 256) {
+            problems.add("compression.workers: " + z.workers() + " is out of range; use 0 (one per core) to 256");
+        }
+    }
+
+    private static void validateRepositoryUrl(RepositoryConfig r, List<String> problems) {
+        URI uri;
+        try {
+            uri = new URI(r.url());
+        } catch (Exception e) {
+            problems.add("repository.url: '" + r.url() + "' is not a valid URL");
+            return;
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme();
+        switch (scheme) {
+            case "file" -> {
+                if (uri.getPath() == null || uri.getPath().isEmpty() || uri.getAuthority() != null && !uri.getAuthority().isEmpty()) {
+                    problems.add("repository.url: '" + r.url() + "' must be an absolute path like file:///var/backups/dify");
+                }
+            }
+            case "s3" -> {
+                if (uri.getHost() == null) {
+                    problems.add("repository.url: '" + r.url() + "' must name a bucket like s3://bucket/prefix");
+                }
+                S3Config s3 = r.s3() == null ? S3Config.DEFAULT : r.s3();
+                if (s3.endpoint() != null) {
+                    try {
+                        URI e = new URI(s3.endpoint());
+                        if (!List.of("http", "https").contains(String.valueOf(e.getScheme())) || e.getHost() == null) {
+                            problems.add("repository.s3.endpoint: '" + s3.endpoint() + "' must be an http(s) URL like https://minio.example:9000");
+                        } else if (e.getPort() != -1) {
+                            checkPort("repository.s3.endpoint", e.getPort(), problems);
+                        }
+                    } catch (Exception e) {
+                        problems.add("repository.s3.endpoint: '" + s3.endpoint() + "' is not a valid URL");
+                    }
+                }
+                if (!List.of("when_required", "when_supported").contains(s3.checksums())) {
+                    problems.add("repository.s3.checksums: '" + s3.checksums() + "' must be when_required or when_supported");
+                }
+                if ((s3.accessKeyId() == null) != (s3.secretAccessKey() == null)) {
+                    problems.add("repository.s3: accessKeyId and secretAccessKey must be given together (or both left out to use the AWS default credentials)");
+                }
+                if (s3.partSizeMiB() < 5 || s3.partSizeMiB() > 5120) {
+                    problems.add("repository.s3.partSizeMiB: " + s3.partSizeMiB() + " is out of range; S3 parts are 5 to 5120 MiB");
+                }
+                if (s3.uploadConcurrency() < 1 || s3.uploadConcurrency() > 64) {
+                    problems.add("repository.s3.uploadConcurrency: " + s3.uploadConcurrency() + " is out of range; use 1 to 64");
+                }
+                if (s3.maxAttempts() < 1 || s3.maxAttempts() > 20) {
+                    problems.add("repository.s3.maxAttempts: " + s3.maxAttempts() + " is out of range; use 1 to 20");
+                }
+            }
+            default -> problems.add("repository.url: scheme '" + scheme + "' is not supported; use file:// or s3://");
+        }
+        if (!scheme.equals("s3") && r.s3() != null) {
+            problems.add("repository.s3: only used with an s3:// repository.url");
+        }
+    }
+
+    private static void checkPort(String key, int port, List<String> problems) {
+        if (port < 1 || port > 65535) {
+            problems.add(key + ": port " + port + " is out of range 1-65535");
+        }
+    }
+
+    /** Sections accepted in the file that this version does not act on yet, for {@code config check} to mention. */
+    public static List<String> inactiveSections(Config c) {
+        List<String> out = new ArrayList<>();
+        if (c.redis() != null) out.add("redis");
+        if (c.storage() != null) out.add("storage");
+        if (c.kubernetes() != null) out.add("kubernetes");
+        if (c.smoke() != null) out.add("smoke");
+        if (c.retention() != null) out.add("retention");
+        out.sort(Comparator.naturalOrder());
+        return out;
+    }
+}

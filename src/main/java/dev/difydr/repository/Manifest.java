@@ -1,0 +1,37 @@
+package dev.difydr.repository;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The record of a completed backup. It is written after every artifact is stored, and its presence is the only
+ * proof that the backup is complete. {@code skipped} lists optional components that were not there.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Manifest(
+        int formatVersion,
+        String id,
+        String deployment,
+        String toolVersion,
+        String status,
+        Instant startedAt,
+        Instant finishedAt,
+        List<Artifact> artifacts,
+        List<Skipped> skipped,
+        PostgresFacts postgres) {
+
+    public static final int FORMAT_VERSION = 1;
+    public static final String COMPLETED = "completed";
+
+    public long storedBytes() {
+        return artifacts.stream().mapToLong(Artifact::storedBytes).sum();
+    }
+
+    public List<String> components() {
+        return artifacts.stream().map(Artifact::kind).distinct().toList();
+    }
+
+    public record Skipped(String component, String name, String reason) {
+    }
+}

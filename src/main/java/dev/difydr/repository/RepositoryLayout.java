@@ -1,0 +1,45 @@
+package dev.difydr.repository;
+
+import java.util.Optional;
+
+/**
+ * The only place that formats object keys. Keys are relative to the store's root:
+ * <pre>
+ * &lt;deployment&gt;/backups/&lt;backup-id&gt;/manifest.json                 written last: the commit marker
+ * &lt;deployment&gt;/backups/&lt;backup-id&gt;/postgres/&lt;database&gt;.dump.zst
+ * </pre>
+ */
+public record RepositoryLayout(String deployment) {
+    public static final String MANIFEST = "manifest.json";
+
+    public String backupsPrefix() {
+        return deployment + "/backups/";
+    }
+
+    public String backupPrefix(BackupId id) {
+        return backupsPrefix() + id + "/";
+    }
+
+    public String manifest(BackupId id) {
+        return backupPrefix(id) + MANIFEST;
+    }
+
+    public String postgresDump(BackupId id, String database) {
+        return backupPrefix(id) + "postgres/" + database + ".dump.zst";
+    }
+
+    /** The backup a key belongs to, if it lies under this deployment's backups. */
+    public Optional<BackupId> backupOf(String key) {
+        if (!key.startsWith(backupsPrefix())) {
+            return Optional.empty();
+        }
+        String rest = key.substring(backupsPrefix().length());
+        int slash = rest.indexOf('/');
+        String id = slash < 0 ? rest : rest.substring(0, slash);
+        return BackupId.isValid(id) ? Optional.of(new BackupId(id)) : Optional.empty();
+    }
+
+    public boolean isManifest(String key) {
+        return key.endsWith("/" + MANIFEST) && backupOf(key).map(id -> key.equals(manifest(id))).orElse(false);
+    }
+}

@@ -1,0 +1,219 @@
+package dev.difydr.source.postgres;
+
+import dev.difydr.DrException;
+import dev.difydr.Failure;
+import dev.difydr.config.PostgresConfig;
+import dev.difydr.repository.DatabaseFacts;
+import dev.difydr.source.ChildProcess;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Logical dumps of a PostgreSQL server's databases with {@code pg_dump -Fc -Z0}. Each dump runs in a snapshot
+ * exported by a connection of our own, so the facts recorded with it (row counts, {@code alembic_version}) describe
+ * exactly the data in the dump, even while Dify keeps writing.
+ */
+public final class PostgresLogicalSource {
+    /** Dify's tables whose exact row counts go into the manifest when they exist (main and plugin databases). */
+    public static final List<String> KEY_TABLES = List.of(
+            "accounts", "tenants", "tenant_account_joins", "apps", "app_model_configs", "conversations", "messages",
+            "message_files", "datasets", "documents", "document_segments", "workflows", "workflow_runs",
+            "workflow_node_executions", "upload_files", "end_users", "api_tokens", "providers", "dify_setups",
+            "plugins", "plugin_installations", "plugin_declarations", "ai_model_installations", "tool_installations",
+            "endpoints");
+    private static final Pattern VERSION = Pattern.compile("(\\d+)(?:\\.(\\d+))?");
+    private static final String UNDEFINED_DATABASE = "3D000";
+
+    private final PostgresConfig config;
+
+    public PostgresLogicalSource(PostgresConfig config) {
+        this.config = config;
+    }
+
+    public String where() {
+        return config.host() + ":" + config.port();
+    }
+
+    public Connection connect(String database) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", config.user());
+        p.setProperty("password", config.password().reveal());
+        p.setProperty("sslmode", config.sslmode());
+        p.setProperty("connectTimeout", "10");
+        p.setProperty("ApplicationName", "dify-dr");
+        return DriverManager.getConnection("jdbc:postgresql://" + hostForUrl() + ":" + config.port() + "/" + database, p);
+    }
+
+    private String hostForUrl() {
+        return config.host().contains(":") && !config.host().startsWith("[") ? "[" + config.host() + "]" : config.host();
+    }
+
+    /** A SOURCE failure for a database that cannot be reached, saying why in PostgreSQL's words. */
+    public DrException unreachable(String database, SQLException e) {
+        if (UNDEFINED_DATABASE.equals(e.getSQLState())) {
+            return new DrException(Failure.SOURCE, "database '" + database + "' does not exist on PostgreSQL " + where()
+                    + " (remove it from postgres.databases, or mark it optional: {name: " + database + ", optional: true})", e);
+        }
+        return new DrException(Failure.SOURCE, "cannot connect to database '" + database + "' on PostgreSQL " + where()
+                + " as user '" + config.user() + "': " + e.getMessage(), e);
+    }
+
+    public static boolean isMissingDatabase(SQLException e) {
+        return UNDEFINED_DATABASE.equals(e.getSQLState());
+    }
+
+    public String serverVersion(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW server_version")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** The path of {@code pg_dump}: in {@code postgres.binDir} when set, else the PATH. */
+    public String pgDump() {
+        return config.binDir() == null ? "pg_dump" : Path.of(config.binDir(), "pg_dump").toString();
+    }
+
+    /** {@code pg_dump --version}, checked to be at least the server's major version (older ones refuse to dump). */
+    public String pgDumpVersion(String serverVersion) {
+        ChildProcess child = ChildProcess.start("pg_dump --version", List.of(pgDump(), "--version"), Map.of());
+        String out;
+        try {
+            out = new String(child.stdout().readAllBytes(), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new DrException(Failure.SOURCE, "cannot run " + pgDump() + " --version: " + e.getMessage(), e);
+        }
+        child.finish();
+        Matcher tool = VERSION.matcher(out.replaceAll("^[^0-9]*", ""));
+        Matcher server = VERSION.matcher(serverVersion);
+        if (tool.lookingAt() && server.lookingAt() && Integer.parseInt(tool.group(1)) < Integer.parseInt(server.group(1))) {
+            throw new DrException(Failure.SOURCE, out + " cannot dump PostgreSQL " + serverVersion + " at " + where()
+                    + ": install the client tools of version " + server.group(1) + " or newer and set postgres.binDir");
+        }
+        return out;
+    }
+
+    /**
+     * Opens a repeatable-read transaction on {@code database}, exports its snapshot and reads the facts in it. The
+     * returned snapshot stays valid while the connection's transaction is open.
+     */
+    public Snapshot snapshot(String database) {
+        Connection c;
+        try {
+            c = connect(database);
+        } catch (SQLException e) {
+            throw unreachable(database, e);
+        }
+        try {
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            c.setReadOnly(true);
+            String snapshotId;
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_export_snapshot()")) {
+                rs.next();
+                snapshotId = rs.getString(1);
+            }
+            return new Snapshot(c, snapshotId, facts(c, database));
+        } catch (SQLException e) {
+            closeQuietly(c);
+            throw new DrException(Failure.SOURCE, "cannot read database '" + database + "' on PostgreSQL " + where() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private DatabaseFacts facts(Connection c, String database) throws SQLException {
+        long size;
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_database_size(current_database())")) {
+            rs.next();
+            size = rs.getLong(1);
+        }
+        List<String> present = new ArrayList<>();
+        try (var ps = c.prepareStatement("SELECT t FROM unnest(?::text[]) AS t WHERE to_regclass('public.' || quote_ident(t)) IS NOT NULL")) {
+            ps.setArray(1, c.createArrayOf("text", KEY_TABLES.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    present.add(rs.getString(1));
+                }
+            }
+        }
+        Map<String, Long> counts = new LinkedHashMap<>();
+        String alembic = null;
+        try (Statement s = c.createStatement()) {
+            for (String table : KEY_TABLES) {
+                if (present.contains(table)) {
+                    try (ResultSet rs = s.executeQuery("SELECT count(*) FROM public.\"" + table + "\"")) {
+                        rs.next();
+                        counts.put(table, rs.getLong(1));
+                    }
+                }
+            }
+            try (ResultSet rs = s.executeQuery("SELECT to_regclass('public.alembic_version') IS NOT NULL")) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    try (ResultSet v = s.executeQuery("SELECT string_agg(version_num, ',' ORDER BY version_num) FROM public.alembic_version")) {
+                        v.next();
+                        alembic = v.getString(1);
+                    }
+                }
+            }
+        }
+        return new DatabaseFacts(database, alembic, size, counts);
+    }
+
+    /** Starts {@code pg_dump -Fc -Z0} of a database in the given snapshot; the password goes through the environment. */
+    public ChildProcess dump(String database, String snapshotId) {
+        List<String> cmd = List.of(pgDump(), "--format=custom", "--compress=0", "--no-password",
+                "--snapshot=" + snapshotId, "--host=" + config.host(), "--port=" + config.port(),
+                "--username=" + config.user(), "--dbname=" + database);
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PGPASSWORD", config.password().reveal());
+        env.put("PGSSLMODE", config.sslmode());
+        env.put("PGAPPNAME", "dify-dr");
+        env.put("PGCONNECT_TIMEOUT", "10");
+        return ChildProcess.start("pg_dump of database '" + database + "' on " + where(), cmd, env);
+    }
+
+    /** Proves the server answers for one database with these credentials; used by {@code config check}. */
+    public String probe() {
+        String database = config.databases().get(0).name();
+        try (Connection c = connect(database)) {
+            return "PostgreSQL " + serverVersion(c) + " at " + where() + ", database '" + database + "' as '" + config.user() + "'";
+        } catch (SQLException e) {
+            throw unreachable(database, e);
+        }
+    }
+
+    static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // nothing more to release
+        }
+    }
+
+    /** An open transaction whose snapshot a dump imports; closing it ends the transaction. */
+    public record Snapshot(Connection connection, String id, DatabaseFacts facts) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                connection.rollback();
+            } catch (SQLException ignored) {
+                // the connection is closed below either way
+            }
+            closeQuietly(connection);
+        }
+    }
+}

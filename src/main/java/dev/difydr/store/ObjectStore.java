@@ -1,0 +1,62 @@
+package dev.difydr.store;
+
+import java.io.InputStream;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Raw bytes under string keys ({@code a/b/c}, no leading slash). Implementations hold no meaning: the repository
+ * gives keys their meaning. Contract (checked by the store contract tests):
+ * <ul>
+ *   <li>an object written through {@link #create} is visible only after {@link Upload#commit()}; an aborted or
+ *       unclosed upload leaves nothing behind (no object, no temp file, no pending multipart upload);</li>
+ *   <li>{@link #list} returns every committed object under a prefix, recursively, in key order;</li>
+ *   <li>{@link #open} of a missing key throws {@link NoSuchObjectException};</li>
+ *   <li>failures are {@link dev.difydr.DrException}s of class STORE that name the store and key.</li>
+ * </ul>
+ */
+public interface ObjectStore extends AutoCloseable {
+
+    /** Where this store points, for messages (no credentials). */
+    String describe();
+
+    /** Starts a streaming write of unknown length. */
+    Upload create(String key);
+
+    /** Writes a small object in one request. */
+    default void put(String key, byte[] data) {
+        try (Upload upload = create(key)) {
+            upload.write(data);
+            upload.commit();
+        } catch (java.io.IOException e) {
+            throw StoreErrors.failed(this, "write", key, e);
+        }
+    }
+
+    InputStream open(String key);
+
+    default byte[] read(String key) {
+        try (InputStream in = open(key)) {
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw StoreErrors.failed(this, "read", key, e);
+        }
+    }
+
+    /** The size of an object, or empty if there is none under that key. */
+    Optional<Long> size(String key);
+
+    List<ObjectInfo> list(String prefix);
+
+    void delete(String key);
+
+    /** Proves the store is reachable and writable enough to list; throws a STORE failure saying why not. */
+    void check();
+
+    @Override
+    default void close() {
+    }
+
+    record ObjectInfo(String key, long size) {
+    }
+}

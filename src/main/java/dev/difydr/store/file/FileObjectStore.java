@@ -1,0 +1,171 @@
+package dev.difydr.store.file;
+
+import dev.difydr.DrException;
+import dev.difydr.Failure;
+import dev.difydr.store.NoSuchObjectException;
+import dev.difydr.store.ObjectStore;
+import dev.difydr.store.Upload;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * Objects as files under a root directory. A write goes to a hidden temp file beside its target, is forced to disk
+ * and renamed into place on commit; temp files are never listed.
+ */
+public final class FileObjectStore implements ObjectStore {
+    private static final String TEMP_MARK = ".partial-";
+    private final Path root;
+
+    public FileObjectStore(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    @Override
+    public String describe() {
+        return root.toUri().toString();
+    }
+
+    private Path resolve(String key) {
+        Path p = root.resolve(key).normalize();
+        if (!p.startsWith(root) || key.startsWith("/")) {
+            throw new IllegalArgumentException("key escapes the repository root: " + key);
+        }
+        return p;
+    }
+
+    @Override
+    public Upload create(String key) {
+        Path target = resolve(key);
+        Path temp = target.resolveSibling("." + target.getFileName() + TEMP_MARK + UUID.randomUUID());
+        FileChannel channel;
+        try {
+            Files.createDirectories(target.getParent());
+            channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw failure("create", key, e);
+        }
+        OutputStream out = new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(channel), 1 << 20);
+        return new Upload() {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+            }
+
+            @Override
+            protected void doCommit() throws IOException {
+                try {
+                    out.flush();
+                    channel.force(true);
+                    out.close();
+                    try {
+                        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    } catch (AtomicMoveNotSupportedException e) {
+                        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                } catch (IOException e) {
+                    doAbort();
+                    throw e;
+                }
+            }
+
+            @Override
+            protected void doAbort() {
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // the temp file is removed below either way
+                }
+                try {
+                    Files.deleteIfExists(temp);
+                } catch (IOException ignored) {
+                    // a leftover temp file is hidden from list() and never becomes an object
+                }
+            }
+        };
+    }
+
+    @Override
+    public InputStream open(String key) {
+        try {
+            return Files.newInputStream(resolve(key));
+        } catch (NoSuchFileException e) {
+            throw new NoSuchObjectException(describe(), key);
+        } catch (IOException e) {
+            throw failure("read", key, e);
+        }
+    }
+
+    @Override
+    public Optional<Long> size(String key) {
+        Path p = resolve(key);
+        try {
+            return Files.isRegularFile(p) ? Optional.of(Files.size(p)) : Optional.empty();
+        } catch (IOException e) {
+            throw failure("stat", key, e);
+        }
+    }
+
+    @Override
+    public List<ObjectInfo> list(String prefix) {
+        Path start = resolve(prefix.isEmpty() ? "." : prefix);
+        Path dir = prefix.isEmpty() || prefix.endsWith("/") ? start : start.getParent();
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<ObjectInfo> out = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                if (!Files.isRegularFile(p) || p.getFileName().toString().contains(TEMP_MARK)) {
+                    continue;
+                }
+                String key = root.relativize(p).toString().replace(java.io.File.separatorChar, '/');
+                if (key.startsWith(prefix)) {
+                    out.add(new ObjectInfo(key, Files.size(p)));
+                }
+            }
+        } catch (IOException e) {
+            throw failure("list", prefix, e);
+        }
+        out.sort(java.util.Comparator.comparing(ObjectInfo::key));
+        return out;
+    }
+
+    @Override
+    public void delete(String key) {
+        try {
+            Files.deleteIfExists(resolve(key));
+        } catch (IOException e) {
+            throw failure("delete", key, e);
+        }
+    }
+
+    @Override
+    public void check() {
+        try {
+            Files.createDirectories(root);
+            if (!Files.isWritable(root)) {
+                throw new DrException(Failure.STORE, describe() + " is not writable by this user");
+            }
+        } catch (IOException e) {
+            throw new DrException(Failure.STORE, "cannot create repository directory " + root + ": " + e, e);
+        }
+    }
+
+    private DrException failure(String op, String key, IOException e) {
+        return new DrException(Failure.STORE, op + " of " + key + " in " + describe() + " failed: " + e, e);
+    }
+}
