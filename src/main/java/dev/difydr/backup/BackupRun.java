@@ -27,6 +27,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +39,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class BackupRun {
     private static final Logger log = LoggerFactory.getLogger(BackupRun.class);
+    private static final Executor FACTS = r -> {
+        Thread t = new Thread(r, "postgres-facts");
+        t.setDaemon(true);
+        t.start();
+    };
 
     private final Config config;
     private final Repository repository;
@@ -103,8 +110,10 @@ public final class BackupRun {
                 throw source.unreachable(db.name(), e);
             }
             try (PostgresLogicalSource.Snapshot snapshot = source.snapshot(db.name())) {
+                // The facts are read in the dump's snapshot while the dump streams, so they cost no extra wall time.
+                CompletableFuture<DatabaseFacts> facts = CompletableFuture.supplyAsync(snapshot::facts, FACTS);
                 artifacts.add(dumpOne(id, source, db.name(), snapshot.id()));
-                databases.add(snapshot.facts());
+                databases.add(join(facts));
             }
         }
         if (artifacts.isEmpty()) {
@@ -112,6 +121,14 @@ public final class BackupRun {
                     + " exists on " + source.where());
         }
         return new PostgresFacts(pg.host(), pg.port(), serverVersion, pgDumpVersion, databases);
+    }
+
+    private static DatabaseFacts join(CompletableFuture<DatabaseFacts> facts) {
+        try {
+            return facts.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
     }
 
     private Artifact dumpOne(BackupId id, PostgresLogicalSource source, String database, String snapshotId) {

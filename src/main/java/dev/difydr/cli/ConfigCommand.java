@@ -63,6 +63,7 @@ final class ConfigCommand {
     }
 
     record Report(List<Item> checks) implements Printable {
+        @com.fasterxml.jackson.annotation.JsonProperty("status")
         public String status() {
             return checks.stream().allMatch(Item::ok) ? "ok" : "failed";
         }

@@ -1,6 +1,7 @@
 package dev.difydr.verify;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.difydr.repository.Artifact;
 import java.util.List;
 
@@ -10,6 +11,7 @@ public record VerifyResult(String id, boolean readData, List<Check> artifacts) i
         return artifacts.stream().allMatch(Check::ok);
     }
 
+    @JsonProperty("status")
     public String status() {
         return ok() ? "ok" : "failed";
     }

@@ -108,8 +108,8 @@ public final class PostgresLogicalSource {
     }
 
     /**
-     * Opens a repeatable-read transaction on {@code database}, exports its snapshot and reads the facts in it. The
-     * returned snapshot stays valid while the connection's transaction is open.
+     * Opens a repeatable-read transaction on {@code database} and exports its snapshot. The snapshot stays valid,
+     * for {@code pg_dump --snapshot} and for {@link Snapshot#facts()}, while the returned object is open.
      */
     public Snapshot snapshot(String database) {
         Connection c;
@@ -122,16 +122,18 @@ public final class PostgresLogicalSource {
             c.setAutoCommit(false);
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             c.setReadOnly(true);
-            String snapshotId;
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_export_snapshot()")) {
                 rs.next();
-                snapshotId = rs.getString(1);
+                return new Snapshot(this, database, c, rs.getString(1));
             }
-            return new Snapshot(c, snapshotId, facts(c, database));
         } catch (SQLException e) {
             closeQuietly(c);
-            throw new DrException(Failure.SOURCE, "cannot read database '" + database + "' on PostgreSQL " + where() + ": " + e.getMessage(), e);
+            throw readFailed(database, e);
         }
+    }
+
+    private DrException readFailed(String database, SQLException e) {
+        return new DrException(Failure.SOURCE, "cannot read database '" + database + "' on PostgreSQL " + where() + ": " + e.getMessage(), e);
     }
 
     private DatabaseFacts facts(Connection c, String database) throws SQLException {
@@ -205,7 +207,17 @@ public final class PostgresLogicalSource {
     }
 
     /** An open transaction whose snapshot a dump imports; closing it ends the transaction. */
-    public record Snapshot(Connection connection, String id, DatabaseFacts facts) implements AutoCloseable {
+    public record Snapshot(PostgresLogicalSource source, String database, Connection connection, String id) implements AutoCloseable {
+
+        /** Size, {@code alembic_version} and exact row counts of the key tables, as of the snapshot. */
+        public DatabaseFacts facts() {
+            try {
+                return source.facts(connection, database);
+            } catch (SQLException e) {
+                throw source.readFailed(database, e);
+            }
+        }
+
         @Override
         public void close() {
             try {
