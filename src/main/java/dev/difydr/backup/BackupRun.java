@@ -138,16 +138,29 @@ public final class BackupRun {
         try (ChildProcess dump = source.dump(database, snapshotId);
              Upload upload = repository.store().create(key);
              Progress p = progress.apply(database)) {
+            // Stopped by a signal (a CronJob deadline, Ctrl-C): kill pg_dump and abort the upload, leave nothing pending.
+            Thread onShutdown = new Thread(() -> {
+                log.error("backup {} stopped by a signal: killing pg_dump and aborting the upload of {}; no manifest is written", id, key);
+                dump.close();
+                upload.abort();
+            }, "abort-on-shutdown");
+            Runtime.getRuntime().addShutdownHook(onShutdown);
             Stored stored;
             try {
                 stored = pipeline.run(dump.stdout(), upload, p);
+                dump.finish();
+                commit(upload, key);
             } catch (IOException e) {
-                // A dump that dies ends the stream (and is reported by finish() below); an exception here is the store's.
+                // A dump that dies ends the stream (and is reported by finish()); an exception here is the store's.
                 throw new DrException(Failure.STORE, "storing the dump of '" + database + "' in " + repository.store().describe()
                         + " failed: " + e.getMessage(), e);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onShutdown);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running or has run
+                }
             }
-            dump.finish();
-            commit(upload, key);
             return new Artifact(database, "postgres", key, stored.plainBytes(), stored.storedBytes(), stored.storedSha256(),
                     stored.plainSha256(), stored.compression(), "none");
         }

@@ -10,8 +10,9 @@ import java.io.OutputStream;
 public abstract class Upload extends OutputStream {
     private boolean finished;
 
+
     /** Makes the object visible under its key. */
-    public final void commit() throws IOException {
+    public final synchronized void commit() throws IOException {
         if (finished) {
             throw new IllegalStateException("upload already finished");
         }
@@ -19,8 +20,8 @@ public abstract class Upload extends OutputStream {
         doCommit();
     }
 
-    /** Discards everything written. Safe to call more than once. */
-    public final void abort() {
+    /** Discards everything written. Safe to call more than once, and from another thread (a shutdown hook). */
+    public final synchronized void abort() {
         if (!finished) {
             finished = true;
             doAbort();

@@ -100,8 +100,13 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public InputStream open(String key) {
+        Path p = resolve(key);
+        if (Files.isDirectory(p)) {
+            // a key that only prefixes others: Linux opens a directory and fails on the first read instead
+            throw new NoSuchObjectException(describe(), key);
+        }
         try {
-            return Files.newInputStream(resolve(key));
+            return Files.newInputStream(p);
         } catch (NoSuchFileException e) {
             throw new NoSuchObjectException(describe(), key);
         } catch (IOException e) {
