@@ -1,0 +1,53 @@
+package dev.difydr.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.difydr.store.file.FileObjectStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileObjectStoreTest extends ObjectStoreContract {
+    @TempDir
+    Path root;
+
+    @Override
+    protected ObjectStore newStore() {
+        return new FileObjectStore(root.resolve("repo"));
+    }
+
+    /** Every regular file under the root must be a committed object: no temp file survives an abort. */
+    @Override
+    protected void assertNoPendingUploads() throws IOException {
+        List<String> files;
+        try (Stream<Path> walk = Files.exists(root) ? Files.walk(root) : Stream.empty()) {
+            files = walk.filter(Files::isRegularFile).map(p -> root.resolve("repo").relativize(p).toString()).sorted().toList();
+        }
+        assertThat(files).containsExactlyElementsOf(store.list("").stream().map(ObjectStore.ObjectInfo::key).toList());
+    }
+
+    @Test
+    void tempFileOfAnUploadInProgressIsNotListed() throws IOException {
+        try (Upload upload = store.create("dir/object")) {
+            upload.write(bytes(3 << 20));
+            try (Stream<Path> walk = Files.walk(root)) {
+                assertThat(walk.filter(Files::isRegularFile).count()).as("temp file on disk").isEqualTo(1);
+            }
+            assertThat(store.list("")).isEmpty();
+            assertThat(store.list("dir/")).isEmpty();
+        }
+        assertNoPendingUploads();
+    }
+
+    @Test
+    void keyEscapingTheRootIsRefused() {
+        assertThatThrownBy(() -> store.put("../outside", bytes(1)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(Files.exists(root.resolve("outside"))).isFalse();
+    }
+}
