@@ -76,6 +76,10 @@ public final class FileObjectStore implements ObjectStore {
                     } catch (AtomicMoveNotSupportedException e) {
                         Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
                     }
+                    // The rename itself must survive a crash: flush the directory entry too.
+                    try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+                        dir.force(true);
+                    }
                 } catch (IOException e) {
                     doAbort();
                     throw e;

@@ -35,6 +35,7 @@ import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -171,6 +172,14 @@ public final class S3ObjectStore implements ObjectStore {
     public void check() {
         try {
             client.listObjectsV2(b -> b.bucket(bucket).prefix(prefix).maxKeys(1));
+        } catch (NoSuchBucketException e) {
+            throw new DrException(Failure.STORE, description + ": bucket '" + bucket + "' does not exist (create it, or fix repository.url)", e);
+        } catch (S3Exception e) {
+            if (e.statusCode() == 403 || e.statusCode() == 401) {
+                throw new DrException(Failure.STORE, description + " refused the credentials or denied listing the prefix (HTTP "
+                        + e.statusCode() + ", " + e.awsErrorDetails().errorCode() + "): check the access key, secret and bucket policy", e);
+            }
+            throw new DrException(Failure.STORE, description + " answered with an error: " + e.getMessage(), e);
         } catch (SdkException e) {
             throw new DrException(Failure.STORE, "cannot reach " + description + ": " + e.getMessage(), e);
         }
