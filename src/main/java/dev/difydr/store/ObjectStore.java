@@ -10,8 +10,10 @@ import java.util.Optional;
  * <ul>
  *   <li>an object written through {@link #create} is visible only after {@link Upload#commit()}; an aborted or
  *       unclosed upload leaves nothing behind (no object, no temp file, no pending multipart upload);</li>
- *   <li>{@link #list} returns every committed object under a prefix, recursively, in key order;</li>
- *   <li>{@link #open} of a missing key throws {@link NoSuchObjectException};</li>
+ *   <li>{@link #list} returns every committed object whose key starts with the given string (not only whole
+ *       folder names), recursively, in key order;</li>
+ *   <li>{@link #open} of a missing key throws {@link NoSuchObjectException}; a key that only prefixes other keys is
+ *       not an object; deleting a missing key is not an error;</li>
  *   <li>failures are {@link dev.difydr.DrException}s of class STORE that name the store and key.</li>
  * </ul>
  */
