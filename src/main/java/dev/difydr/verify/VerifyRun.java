@@ -57,6 +57,7 @@ public final class VerifyRun {
             MessageDigest plainDigest = sha256();
             CountingInput counted = new CountingInput(new DigestInputStream(raw, storedDigest), p);
             long plainBytes = 0;
+            String undecompressable = null;
             try (InputStream plain = new ZstdInputStreamNoFinalizer(counted)) {
                 byte[] buf = new byte[1 << 20];
                 int n;
@@ -65,13 +66,19 @@ public final class VerifyRun {
                     plainBytes += n;
                 }
             } catch (IOException e) {
-                return VerifyResult.Check.failed(a, "cannot decompress: " + e.getMessage() + " (the object is corrupt)");
+                undecompressable = "cannot decompress: " + e.getMessage();
             }
+            // The rest of the stored bytes are hashed even after a decompression error: a stored sha256 that differs
+            // is the precise finding (the object changed after it was written).
             counted.transferTo(java.io.OutputStream.nullOutputStream());
             String storedSha = HexFormat.of().formatHex(storedDigest.digest());
             String plainSha = HexFormat.of().formatHex(plainDigest.digest());
             if (!storedSha.equals(a.sha256())) {
-                return VerifyResult.Check.failed(a, "sha256 of stored bytes differs: read " + storedSha + ", manifest records " + a.sha256());
+                return VerifyResult.Check.failed(a, "sha256 of stored bytes differs: read " + storedSha + ", manifest records " + a.sha256()
+                        + (undecompressable == null ? "" : "; " + undecompressable));
+            }
+            if (undecompressable != null) {
+                return VerifyResult.Check.failed(a, undecompressable + " (the object is corrupt)");
             }
             if (!plainSha.equals(a.plainSha256()) || plainBytes != a.plainBytes()) {
                 return VerifyResult.Check.failed(a, "decompressed content differs: read " + plainBytes + " bytes with sha256 " + plainSha
