@@ -41,7 +41,7 @@ public final class Main {
             if (cli.json()) {
                 ObjectNode doc = Json.MAPPER.createObjectNode();
                 doc.put("status", "failed");
-                doc.putObject("error").put("class", failure.name().toLowerCase()).put("exitCode", failure.exitCode()).put("message", message);
+                doc.set("error", Json.MAPPER.valueToTree(ErrorReport.of(failure, ex)));
                 out.println(doc.toPrettyString());
                 out.flush();
             }

@@ -1,8 +1,7 @@
 package dev.difydr.backup;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.difydr.Failure;
+import dev.difydr.ErrorReport;
 import dev.difydr.pipeline.Bytes;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.Manifest;
@@ -17,10 +16,14 @@ public record BackupResult(
         List<Artifact> artifacts,
         List<Manifest.Skipped> skipped,
         double durationSeconds,
-        String error,
-        @JsonIgnore Failure failure) implements dev.difydr.Printable {
+        ErrorReport error) implements dev.difydr.Printable {
 
     public static final String FAILED = "failed";
+
+    /** The exit code of this outcome: 0 when completed. */
+    public int exitCode() {
+        return error == null ? 0 : error.exitCode();
+    }
 
     public String toText() {
         StringBuilder sb = new StringBuilder();
@@ -37,7 +40,7 @@ public record BackupResult(
             }
         }
         if (error != null) {
-            sb.append("error: ").append(error).append('\n');
+            sb.append("error: ").append(error.message()).append('\n');
             sb.append("nothing of this run is listed as a backup; its leftovers show in 'list --all' as incomplete\n");
         }
         return sb.toString();

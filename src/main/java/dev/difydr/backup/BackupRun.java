@@ -1,10 +1,10 @@
 package dev.difydr.backup;
 
 import dev.difydr.DrException;
+import dev.difydr.ErrorReport;
 import dev.difydr.Failure;
 import dev.difydr.Version;
 import dev.difydr.config.Config;
-import dev.difydr.config.DatabaseSpec;
 import dev.difydr.config.PostgresConfig;
 import dev.difydr.pipeline.ArtifactPipeline;
 import dev.difydr.pipeline.Bytes;
@@ -20,8 +20,6 @@ import dev.difydr.source.ChildProcess;
 import dev.difydr.source.postgres.PostgresLogicalSource;
 import dev.difydr.store.Upload;
 import java.io.IOException;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,6 +65,7 @@ public final class BackupRun {
             if (config.postgres() == null) {
                 throw new DrException(Failure.CONFIG, "nothing to back up: the configuration has no 'postgres' section");
             }
+            repository.store().check();
             PostgresFacts facts = backupPostgres(id, config.postgres(), artifacts, skipped);
             Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, id.value(), config.deployment(), Version.current(),
                     Manifest.COMPLETED, started, clock.instant(), List.copyOf(artifacts), skipped.isEmpty() ? null : List.copyOf(skipped), facts);
@@ -87,40 +86,26 @@ public final class BackupRun {
         double seconds = Duration.between(started, clock.instant()).toMillis() / 1000.0;
         return new BackupResult(id.value(), status, repository.store().describe(), List.copyOf(artifacts),
                 skipped.isEmpty() ? null : List.copyOf(skipped), seconds,
-                error == null ? null : DrException.describe(error), error == null ? null : error.failure());
+                error == null ? null : ErrorReport.of(error.failure(), error));
     }
 
     private PostgresFacts backupPostgres(BackupId id, PostgresConfig pg, List<Artifact> artifacts, List<Manifest.Skipped> skipped) {
         PostgresLogicalSource source = new PostgresLogicalSource(pg);
-        String serverVersion = null;
-        String pgDumpVersion = null;
+        PostgresLogicalSource.Preflight preflight = source.preflight();
+        for (String missing : preflight.missingOptional()) {
+            log.warn("optional database '{}' does not exist on {}: skipped", missing, source.where());
+            skipped.add(new Manifest.Skipped("postgres", missing, "database does not exist"));
+        }
         List<DatabaseFacts> databases = new ArrayList<>();
-        for (DatabaseSpec db : pg.databases()) {
-            try (Connection probe = source.connect(db.name())) {
-                if (serverVersion == null) {
-                    serverVersion = source.serverVersion(probe);
-                    pgDumpVersion = source.pgDumpVersion(serverVersion);
-                }
-            } catch (SQLException e) {
-                if (db.optional() && PostgresLogicalSource.isMissingDatabase(e)) {
-                    log.warn("optional database '{}' does not exist on {}: skipped", db.name(), source.where());
-                    skipped.add(new Manifest.Skipped("postgres", db.name(), "database does not exist"));
-                    continue;
-                }
-                throw source.unreachable(db.name(), e);
-            }
-            try (PostgresLogicalSource.Snapshot snapshot = source.snapshot(db.name())) {
+        for (String db : preflight.databases()) {
+            try (PostgresLogicalSource.Snapshot snapshot = source.snapshot(db)) {
                 // The facts are read in the dump's snapshot while the dump streams, so they cost no extra wall time.
                 CompletableFuture<DatabaseFacts> facts = CompletableFuture.supplyAsync(snapshot::facts, FACTS);
-                artifacts.add(dumpOne(id, source, db.name(), snapshot.id()));
+                artifacts.add(dumpOne(id, source, db, snapshot.id()));
                 databases.add(join(facts));
             }
         }
-        if (artifacts.isEmpty()) {
-            throw new DrException(Failure.SOURCE, "no database was backed up: none of " + pg.databases().stream().map(DatabaseSpec::name).toList()
-                    + " exists on " + source.where());
-        }
-        return new PostgresFacts(pg.host(), pg.port(), serverVersion, pgDumpVersion, databases);
+        return new PostgresFacts(pg.host(), pg.port(), preflight.serverVersion(), preflight.pgDumpVersion(), databases);
     }
 
     private static DatabaseFacts join(CompletableFuture<DatabaseFacts> facts) {

@@ -20,7 +20,7 @@ final class BackupCommand implements Callable<Integer> {
         try (Repository repository = cli.openRepository(config)) {
             BackupResult result = new BackupRun(config, repository, cli::progress, Clock.systemUTC()).run();
             cli.print(result);
-            return result.failure() == null ? 0 : result.failure().exitCode();
+            return result.exitCode();
         }
     }
 }

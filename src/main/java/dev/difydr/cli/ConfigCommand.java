@@ -32,7 +32,14 @@ final class ConfigCommand {
             List<Item> items = new ArrayList<>();
             items.add(new Item("configuration", true, cli.configPath() + " is valid", null));
             if (config.postgres() != null) {
-                items.add(probe("postgres", () -> new PostgresLogicalSource(config.postgres()).probe()));
+                items.add(probe("postgres", () -> {
+                    PostgresLogicalSource source = new PostgresLogicalSource(config.postgres());
+                    PostgresLogicalSource.Preflight p = source.preflight();
+                    return "PostgreSQL " + p.serverVersion() + " at " + source.where() + " as '" + config.postgres().user()
+                            + "': databases " + quoted(p.databases()) + " reachable"
+                            + (p.missingOptional().isEmpty() ? "" : "; optional " + quoted(p.missingOptional()) + " missing")
+                            + "; " + p.pgDumpVersion();
+                }));
             }
             items.add(probe("repository", () -> {
                 try (ObjectStore store = Stores.open(config.repository())) {
@@ -46,6 +53,10 @@ final class ConfigCommand {
             Report report = new Report(items);
             cli.print(report);
             return items.stream().filter(i -> !i.ok()).findFirst().map(i -> i.failure().exitCode()).orElse(0);
+        }
+
+        private static String quoted(List<String> names) {
+            return String.join(", ", names.stream().map(n -> "'" + n + "'").toList());
         }
 
         private static Item probe(String name, Supplier<String> check) {

@@ -74,13 +74,12 @@ public final class ConfigLoader {
         List<String> problems = new ArrayList<>();
         checkKeys(tree, Config.class, "", problems);
         resolveReferences(tree, "", problems);
+        // Unknown keys are ignored by the binding, so the remaining checks still run and every problem is reported.
         Config config = null;
-        if (problems.isEmpty()) {
-            try {
-                config = YAML.convertValue(tree, Config.class);
-            } catch (IllegalArgumentException e) {
-                problems.add(bindingProblem(e));
-            }
+        try {
+            config = YAML.convertValue(tree, Config.class);
+        } catch (IllegalArgumentException e) {
+            problems.add(bindingProblem(e));
         }
         if (config != null) {
             validate(config, problems);

@@ -1,6 +1,7 @@
 package dev.difydr.repository;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Instant;
 import java.util.List;
 
@@ -24,10 +25,12 @@ public record Manifest(
     public static final int FORMAT_VERSION = 1;
     public static final String COMPLETED = "completed";
 
+    @JsonProperty(access = JsonProperty.Access.READ_ONLY)
     public long storedBytes() {
         return artifacts.stream().mapToLong(Artifact::storedBytes).sum();
     }
 
+    @JsonProperty(access = JsonProperty.Access.READ_ONLY)
     public List<String> components() {
         return artifacts.stream().map(Artifact::kind).distinct().toList();
     }

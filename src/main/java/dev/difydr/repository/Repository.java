@@ -89,6 +89,8 @@ public final class Repository implements AutoCloseable {
                 out.add(new Entry(e.getKey(), Optional.empty(), e.getValue()));
             }
         }
+        // Ids have one-second resolution: order by the recorded start so 'latest' is the newest even within a second.
+        out.sort(Comparator.comparing(Entry::startedAt).thenComparing(Entry::id).reversed());
         return out;
     }
 

@@ -89,11 +89,9 @@ class BackupFailureIT {
                 "{name: no_such_db, optional: true}");
         assertThat(manifests()).isEmpty();
         assertThat(listing(config, false)).isEmpty();
-        // dify was stored before no_such_db was found missing: its artifact is left over, never listed as a backup
-        JsonNode all = listing(config, true);
-        assertThat(all).hasSize(1);
-        assertThat(all.get(0).get("id").asText()).isEqualTo(JSON.readTree(run.out()).get("id").asText());
-        assertThat(all.get(0).get("status").asText()).isEqualTo("incomplete");
+        // Every database is reached before any is dumped: nothing of the run was stored, not even dify.
+        assertThat(listing(config, true)).isEmpty();
+        assertThat(Files.exists(dir.resolve("repo").resolve("prod"))).isFalse();
     }
 
     @Test
@@ -220,7 +218,9 @@ class BackupFailureIT {
         JsonNode result = JSON.readTree(run.out());
         assertThat(result.get("status").asText()).isEqualTo("failed");
         assertThat(result.get("id").asText()).matches("\\d{8}T\\d{6}Z-[a-z0-9]{6}");
-        String error = result.get("error").asText();
+        assertThat(result.get("error").get("class").asText()).isEqualTo(failure.name().toLowerCase());
+        assertThat(result.get("error").get("exitCode").asInt()).isEqualTo(failure.exitCode());
+        String error = result.get("error").get("message").asText();
         assertThat(run.logs()).contains(error.lines().findFirst().orElseThrow());
         return error;
     }

@@ -66,7 +66,7 @@ class CliIT {
         String serverVersion = pg.psql("postgres", "-tAc", "SHOW server_version").strip();
         assertThat(checks.get("postgres").get("detail").asText())
                 .contains("PostgreSQL " + serverVersion, pg.host() + ":" + pg.port(), "'dify'");
-        assertThat(checks.get("repository").get("detail").asText()).contains(repo.toUri().getPath()).contains("reachable");
+        assertThat(checks.get("repository").get("detail").asText()).contains("file://" + repo).contains("reachable");
         assertThat(checks.get("retention").get("detail").asText()).contains("not backed up by this version");
         assertThat(Files.isDirectory(repo)).isTrue();
         assertThat(run.everything()).doesNotContain(pg.password());

@@ -2,6 +2,7 @@ package dev.difydr.source.postgres;
 
 import dev.difydr.DrException;
 import dev.difydr.Failure;
+import dev.difydr.config.DatabaseSpec;
 import dev.difydr.config.PostgresConfig;
 import dev.difydr.repository.DatabaseFacts;
 import dev.difydr.source.ChildProcess;
@@ -188,14 +189,36 @@ public final class PostgresLogicalSource {
         return ChildProcess.start("pg_dump of database '" + database + "' on " + where(), cmd, env);
     }
 
-    /** Proves the server answers for one database with these credentials; used by {@code config check}. */
-    public String probe() {
-        String database = config.databases().get(0).name();
-        try (Connection c = connect(database)) {
-            return "PostgreSQL " + serverVersion(c) + " at " + where() + ", database '" + database + "' as '" + config.user() + "'";
-        } catch (SQLException e) {
-            throw unreachable(database, e);
+    /**
+     * Connects to every configured database before anything is dumped, so that a wrong password, a missing database
+     * or an unusable {@code pg_dump} fails the run before it stores anything. Optional databases that do not exist
+     * are reported, not fatal.
+     */
+    public Preflight preflight() {
+        String serverVersion = null;
+        List<String> present = new ArrayList<>();
+        List<String> missingOptional = new ArrayList<>();
+        for (DatabaseSpec db : config.databases()) {
+            try (Connection c = connect(db.name())) {
+                if (serverVersion == null) {
+                    serverVersion = serverVersion(c);
+                }
+                present.add(db.name());
+            } catch (SQLException e) {
+                if (db.optional() && isMissingDatabase(e)) {
+                    missingOptional.add(db.name());
+                } else {
+                    throw unreachable(db.name(), e);
+                }
+            }
         }
+        if (present.isEmpty()) {
+            throw new DrException(Failure.SOURCE, "none of the configured databases " + missingOptional + " exists on PostgreSQL " + where());
+        }
+        return new Preflight(serverVersion, pgDumpVersion(serverVersion), present, missingOptional);
+    }
+
+    public record Preflight(String serverVersion, String pgDumpVersion, List<String> databases, List<String> missingOptional) {
     }
 
     static void closeQuietly(Connection c) {

@@ -36,7 +36,7 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public String describe() {
-        return root.toUri().toString();
+        return "file://" + root;
     }
 
     private Path resolve(String key) {
