@@ -11,10 +11,17 @@ final class ContainerPostgres implements PostgresServer {
         this.container = container;
     }
 
-    static boolean dockerAvailable() {
-        if (Boolean.getBoolean("difydr.test.localOnly")) {
-            return false;
+    private static Boolean dockerAvailable;
+
+    /** Asked once per test JVM: the probe takes seconds when no engine answers. */
+    static synchronized boolean dockerAvailable() {
+        if (dockerAvailable == null) {
+            dockerAvailable = !Boolean.getBoolean("difydr.test.localOnly") && probeDocker();
         }
+        return dockerAvailable;
+    }
+
+    private static boolean probeDocker() {
         try {
             return DockerClientFactory.instance().isDockerAvailable();
         } catch (RuntimeException | LinkageError e) {
