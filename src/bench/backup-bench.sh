@@ -379,7 +379,7 @@ while ((size < TARGET_BYTES)); do
   size=$(dbsize)
   log "  $(human "$size") of $(human "$TARGET_BYTES") ($((next_g - 1)) rows in each big table)"
 done
-psqlq -d "$DB" -c "DROP SCHEMA benchgen CASCADE" -c "VACUUM (FREEZE, ANALYZE)" -c "CHECKPOINT"
+psqlq -d "$DB" -c "SET client_min_messages = warning" -c "DROP SCHEMA benchgen CASCADE" -c "VACUUM (FREEZE, ANALYZE)" -c "CHECKPOINT"
 DB_BYTES=$(dbsize)
 ROWS_PER_TABLE=$((next_g - 1))
 GEN_SECONDS=$((SECONDS - gen_started))
@@ -501,7 +501,7 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t ? "ok" : "MISSED") }'
 ratio() { awk -v b="$1" -v a="$2" 'BEGIN { printf "%.3f", b / a }'; }
 rss_mib() { echo "${RSS[$1]}" | maxof | awk '{ printf "%.0f", $1 / 1024 }'; }
 row() { # series label
-  printf '  %-42s %8ss   runs: %s  (cpu s: %s)\n' "$2" "$(echo "${SECS[$1]}" | median)" "${SECS[$1]% }" "${CPUS[$1]% }"
+  printf '  %-50s %8ss   runs: %s   (cpu s: %s)\n' "$2" "$(echo "${SECS[$1]}" | median)" "${SECS[$1]% }" "${CPUS[$1]% }"
 }
 {
   echo
@@ -511,13 +511,13 @@ row() { # series label
   echo "dify-dr       $(basename "$JAR"), JVM options: $JAVA_OPTS; compression {level: $ZSTD_LEVEL, workers: $ZSTD_WORKERS}"
   echo "runs          $RUNS measured pairs per phase, alternating A,B,A,B,...; after one unmeasured warm-up"
   echo "wall time (median):"
-  row A1 "A  pg_dump | zstd -$ZSTD_LEVEL -T0 > file      [phase 1]"
+  row A1 "A  pg_dump | zstd -$ZSTD_LEVEL -T0 > file  (phase 1)"
   row B "B  dify-dr backup -> file://"
-  echo "                   dify-dr's own durationSeconds (JVM start excluded): ${INNER[B]% }"
+  echo "     dify-dr's own durationSeconds (no JVM start/exit): ${INNER[B]% }"
   if [[ $SKIP_S3 != 1 ]]; then
-    row A2 "A  pg_dump | zstd -$ZSTD_LEVEL -T0 > file      [phase 2]"
+    row A2 "A  pg_dump | zstd -$ZSTD_LEVEL -T0 > file  (phase 2)"
     row S "B' dify-dr backup -> s3:// (S3Proxy)"
-    echo "                   dify-dr's own durationSeconds (JVM start excluded): ${INNER[S]% }"
+    echo "     dify-dr's own durationSeconds (no JVM start/exit): ${INNER[S]% }"
   fi
   rb=$(ratio "$(echo "${SECS[B]}" | median)" "$(echo "${SECS[A1]}" | median)")
   echo "ratios (median dify-dr / median pipeline of the same phase):"

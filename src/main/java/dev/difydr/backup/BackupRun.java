@@ -137,8 +137,7 @@ public final class BackupRun {
                 commit(upload, key);
             } catch (IOException e) {
                 // A dump that dies ends the stream (and is reported by finish()); an exception here is the store's.
-                throw new DrException(Failure.STORE, "storing the dump of '" + database + "' in " + repository.store().describe()
-                        + " failed: " + e.getMessage(), e);
+                throw new DrException(Failure.STORE, "storing the dump of '" + database + "' failed: " + e.getMessage(), e);
             } finally {
                 try {
                     Runtime.getRuntime().removeShutdownHook(onShutdown);
@@ -155,7 +154,7 @@ public final class BackupRun {
         try {
             upload.commit();
         } catch (IOException e) {
-            throw new DrException(Failure.STORE, "completing " + key + " in " + repository.store().describe() + " failed: " + e.getMessage(), e);
+            throw new DrException(Failure.STORE, "completing " + key + " failed: " + e.getMessage(), e);
         }
     }
 }

@@ -62,7 +62,11 @@ public final class FileObjectStore implements ObjectStore {
         return new Upload() {
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
-                out.write(b, off, len);
+                try {
+                    out.write(b, off, len);
+                } catch (IOException e) {
+                    throw new IOException("write of " + key + " in " + describe() + " failed: " + e, e);
+                }
             }
 
             @Override
@@ -82,7 +86,7 @@ public final class FileObjectStore implements ObjectStore {
                     }
                 } catch (IOException e) {
                     doAbort();
-                    throw e;
+                    throw new IOException("commit of " + key + " in " + describe() + " failed: " + e, e);
                 }
             }
 
