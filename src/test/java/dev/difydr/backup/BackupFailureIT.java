@@ -5,17 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.difydr.Failure;
-import dev.difydr.Main;
+import dev.difydr.testsupport.CliRun;
 import dev.difydr.testsupport.PostgresServer;
 import dev.difydr.testsupport.S3ProxyServer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -46,10 +40,7 @@ class BackupFailureIT {
     @BeforeAll
     static void start() throws IOException {
         pg = PostgresServer.start();
-        pg.createDatabase("dify");
-        pg.load("dify", Path.of("src/test/resources/fixtures/dify-0.6.15.sql").toAbsolutePath());
-        pg.createDatabase("dify_plugin");
-        pg.load("dify_plugin", Path.of("src/test/resources/fixtures/dify-plugin.sql").toAbsolutePath());
+        pg.loadDifyFixtures();
         Files.writeString(tmp.resolve("pg-password"), pg.password() + "\n");
         Files.writeString(tmp.resolve("s3-secret"), S3ProxyServer.SECRET_KEY + "\n");
     }
@@ -68,7 +59,7 @@ class BackupFailureIT {
         Files.writeString(passwordFile, wrong + "\n");
         Path config = fileConfig("password: \"${file:" + passwordFile + "}\"\n  databases: [dify, dify_plugin]");
 
-        Run run = cli("--config", config.toString(), "--json", "backup");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "backup");
 
         String error = failed(run, Failure.SOURCE);
         assertThat(error).contains("database 'dify'", pg.host() + ":" + pg.port(), "user '" + pg.user() + "'", "authentication failed");
@@ -82,7 +73,7 @@ class BackupFailureIT {
     void missingDatabase() throws IOException {
         Path config = fileConfig("password: \"${file:" + tmp.resolve("pg-password") + "}\"\n  databases: [dify, no_such_db]");
 
-        Run run = cli("--config", config.toString(), "--json", "backup");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "backup");
 
         String error = failed(run, Failure.SOURCE);
         assertThat(error).contains("database 'no_such_db' does not exist", pg.host() + ":" + pg.port(),
@@ -99,7 +90,7 @@ class BackupFailureIT {
         Path config = fileConfig("password: \"${file:" + tmp.resolve("pg-password") + "}\"\n"
                 + "  databases: [dify, {name: no_such_db, optional: true}]");
 
-        Run run = cli("--config", config.toString(), "--json", "backup");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "backup");
 
         assertThat(run.code()).as(run.everything()).isZero();
         JsonNode result = JSON.readTree(run.out());
@@ -140,7 +131,7 @@ class BackupFailureIT {
         Path config = fileConfig("password: \"${file:" + tmp.resolve("pg-password") + "}\"\n"
                 + "  databases: [dify, dify_plugin]\n  binDir: " + bin);
 
-        Run run = cli("--config", config.toString(), "--json", "backup");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "backup");
 
         String error = failed(run, Failure.SOURCE);
         assertThat(error).contains("pg_dump of database 'dify'", pg.host() + ":" + pg.port(), "was killed by signal 9");
@@ -168,7 +159,7 @@ class BackupFailureIT {
                 """.formatted(closedPort, S3ProxyServer.ACCESS_KEY, tmp.resolve("s3-secret")),
                 "password: \"${file:" + tmp.resolve("pg-password") + "}\"\n  databases: [dify]");
 
-        Run run = cli("--config", config.toString(), "--json", "backup");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "backup");
 
         String error = failed(run, Failure.STORE);
         assertThat(error).contains("s3://dify-backups/dr/", "http://127.0.0.1:" + closedPort);
@@ -195,7 +186,7 @@ class BackupFailureIT {
                     "password: \"${file:" + tmp.resolve("pg-password") + "}\"\n  databases: [bulk]");
             s3.failPartUploadsAfter(1);
 
-            Run run = cli("--config", config.toString(), "--json", "backup");
+            CliRun run = CliRun.of("--config", config.toString(), "--json", "backup");
 
             String error = failed(run, Failure.STORE);
             assertThat(error).contains("bulk.dump.zst", "s3://dify-backups/dr/", s3.endpoint().toString(), "part uploads refused by the test");
@@ -213,7 +204,7 @@ class BackupFailureIT {
     }
 
     /** The run failed with this class: exit code, and a JSON result saying so; returns the error message. */
-    private static String failed(Run run, Failure failure) throws IOException {
+    private static String failed(CliRun run, Failure failure) throws IOException {
         assertThat(run.code()).as("exit code; stdout:%n%s%nstderr:%n%s", run.out(), run.logs()).isEqualTo(failure.exitCode());
         JsonNode result = JSON.readTree(run.out());
         assertThat(result.get("status").asText()).isEqualTo("failed");
@@ -255,61 +246,11 @@ class BackupFailureIT {
     }
 
     private static JsonNode listing(Path config, boolean all) throws IOException {
-        Run run = all ? cli("--config", config.toString(), "--json", "list", "--all") : cli("--config", config.toString(), "--json", "list");
+        CliRun run = all ? CliRun.of("--config", config.toString(), "--json", "list", "--all") : CliRun.of("--config", config.toString(), "--json", "list");
         assertThat(run.code()).as(run.everything()).isZero();
         return JSON.readTree(run.out()).get("backups");
     }
 
-    /** Runs the CLI in this JVM; the process's stdout and stderr (where the logs go) are captured too. */
-    private static synchronized Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        ByteArrayOutputStream logs = new ByteArrayOutputStream();
-        PrintStream systemOut = System.out;
-        PrintStream systemErr = System.err;
-        System.setOut(new PrintStream(new Tee(systemOut, logs), true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(new Tee(systemErr, logs), true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        } finally {
-            System.setOut(systemOut);
-            System.setErr(systemErr);
-        }
-        return new Run(code, out.toString(), err.toString(), logs.toString(StandardCharsets.UTF_8));
-    }
 
-    private record Run(int code, String out, String err, String logs) {
-        String everything() {
-            return out + err + logs;
-        }
-    }
 
-    private static final class Tee extends OutputStream {
-        private final OutputStream a;
-        private final OutputStream b;
-
-        Tee(OutputStream a, OutputStream b) {
-            this.a = a;
-            this.b = b;
-        }
-
-        @Override
-        public void write(int c) throws IOException {
-            a.write(c);
-            b.write(c);
-        }
-
-        @Override
-        public void write(byte[] buf, int off, int len) throws IOException {
-            a.write(buf, off, len);
-            b.write(buf, off, len);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            a.flush();
-            b.flush();
-        }
-    }
 }

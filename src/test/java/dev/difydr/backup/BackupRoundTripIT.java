@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.difydr.Main;
 import dev.difydr.repository.BackupId;
 import dev.difydr.testsupport.Commands;
+import dev.difydr.testsupport.CliRun;
 import dev.difydr.testsupport.PostgresServer;
 import dev.difydr.testsupport.S3ProxyServer;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -45,10 +43,7 @@ class BackupRoundTripIT {
     static void start() throws IOException {
         pg = PostgresServer.start();
         s3 = S3ProxyServer.start();
-        pg.createDatabase("dify");
-        pg.load("dify", fixture("dify-0.6.15.sql"));
-        pg.createDatabase("dify_plugin");
-        pg.load("dify_plugin", fixture("dify-plugin.sql"));
+        pg.loadDifyFixtures();
         sourceDumps = new LinkedHashMap<>();
         for (String db : DATABASES) {
             sourceDumps.put(db, pg.comparableDump(db));
@@ -67,9 +62,6 @@ class BackupRoundTripIT {
         }
     }
 
-    private static Path fixture(String name) {
-        return Path.of("src/test/resources/fixtures", name).toAbsolutePath();
-    }
 
     @Test
     void fileRepository() throws Exception {
@@ -130,7 +122,7 @@ class BackupRoundTripIT {
     }
 
     private static JsonNode backup(Path config) throws IOException {
-        Run run = cli("--config", config.toString(), "--json", "backup");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "backup");
         assertThat(run.code()).as("backup exit code; stdout:%n%s%nstderr:%n%s", run.out(), run.err()).isZero();
         JsonNode result = JSON.readTree(run.out());
         assertThat(result.get("status").asText()).isEqualTo("completed");
@@ -172,7 +164,7 @@ class BackupRoundTripIT {
     }
 
     private static void checkListing(Path config, JsonNode backup, JsonNode older) throws IOException {
-        Run run = cli("--config", config.toString(), "--json", "list");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "list");
         assertThat(run.code()).isZero();
         JsonNode rows = JSON.readTree(run.out()).get("backups");
         assertThat(rows).hasSize(older == null ? 1 : 2);
@@ -196,7 +188,7 @@ class BackupRoundTripIT {
     }
 
     private static void checkShow(Path config, JsonNode backup) throws IOException {
-        Run run = cli("--config", config.toString(), "--json", "show", "latest");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "show", "latest");
         assertThat(run.code()).as(run.err()).isZero();
         JsonNode manifest = JSON.readTree(run.out());
         assertThat(manifest.get("id").asText()).isEqualTo(backup.get("id").asText());
@@ -230,7 +222,7 @@ class BackupRoundTripIT {
     }
 
     private static void checkVerify(Path config, JsonNode backup) throws IOException {
-        Run run = cli("--config", config.toString(), "--json", "verify", "latest", "--read-data");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "verify", "latest", "--read-data");
         assertThat(run.code()).as(run.out() + run.err()).isZero();
         JsonNode result = JSON.readTree(run.out());
         assertThat(result.get("id").asText()).isEqualTo(backup.get("id").asText());
@@ -268,13 +260,5 @@ class BackupRoundTripIT {
         }
     }
 
-    private static Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
-    }
 
-    private record Run(int code, String out, String err) {
-    }
 }

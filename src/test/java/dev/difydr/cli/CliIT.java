@@ -5,16 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.difydr.Failure;
-import dev.difydr.Main;
+import dev.difydr.testsupport.CliRun;
 import dev.difydr.testsupport.PostgresServer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -55,7 +49,7 @@ class CliIT {
         Path repo = dir.resolve("repo");
         Path config = config(repo.toUri().toString(), "", pg.port(), "retention: {keepLast: 3}\n");
 
-        Run run = cli("--config", config.toString(), "--json", "config", "check");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "config", "check");
 
         assertThat(run.code()).as(run.everything()).isZero();
         JsonNode report = JSON.readTree(run.out());
@@ -71,7 +65,7 @@ class CliIT {
         assertThat(Files.isDirectory(repo)).isTrue();
         assertThat(run.everything()).doesNotContain(pg.password());
 
-        Run text = cli("--config", config.toString(), "config", "check");
+        CliRun text = CliRun.of("--config", config.toString(), "config", "check");
         assertThat(text.code()).isZero();
         assertThat(text.out()).containsPattern("(?m)^ok +postgres +PostgreSQL").doesNotContain("FAILED");
         assertThat(text.everything()).doesNotContain(pg.password());
@@ -82,7 +76,7 @@ class CliIT {
         int closed = closedPort();
         Path config = config(dir.resolve("repo").toUri().toString(), "", closed, "");
 
-        Run run = cli("--config", config.toString(), "--json", "config", "check");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "config", "check");
 
         assertThat(run.code()).as(run.everything()).isEqualTo(Failure.SOURCE.exitCode());
         JsonNode report = JSON.readTree(run.out());
@@ -108,7 +102,7 @@ class CliIT {
                     maxAttempts: 1
                 """.formatted(closed, secret), pg.port(), "");
 
-        Run run = cli("--config", config.toString(), "--json", "config", "check");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "config", "check");
 
         assertThat(run.code()).as(run.everything()).isEqualTo(Failure.STORE.exitCode());
         Map<String, JsonNode> checks = checks(JSON.readTree(run.out()));
@@ -123,7 +117,7 @@ class CliIT {
         Path config = dir.resolve("dify-dr.yaml");
         Files.writeString(config, "repository: {url: 'file:///var/backups/dify'}\npostgress: {host: db}\n");
 
-        Run run = cli("--config", config.toString(), "--json", "config", "check");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "config", "check");
 
         assertThat(run.code()).isEqualTo(Failure.CONFIG.exitCode());
         JsonNode error = JSON.readTree(run.out()).get("error");
@@ -132,14 +126,14 @@ class CliIT {
         assertThat(error.get("message").asText()).contains("postgress: unknown key; did you mean 'postgres'?");
         assertThat(run.err()).contains("error: ").contains("postgress");
 
-        Run missing = cli("--config", dir.resolve("absent.yaml").toString(), "list");
+        CliRun missing = CliRun.of("--config", dir.resolve("absent.yaml").toString(), "list");
         assertThat(missing.code()).isEqualTo(Failure.CONFIG.exitCode());
         assertThat(missing.err()).contains("absent.yaml not found");
     }
 
     @Test
     void helpListsTheCommandsAndTheExitCodes() {
-        Run run = cli("--help");
+        CliRun run = CliRun.of("--help");
 
         assertThat(run.code()).isZero();
         assertThat(run.out()).contains("Exit codes:").containsPattern("(?m)^ +0 +success$");
@@ -151,7 +145,7 @@ class CliIT {
 
     @Test
     void unknownSubcommandIsAUsageError() {
-        Run run = cli("frobnicate");
+        CliRun run = CliRun.of("frobnicate");
 
         assertThat(run.code()).isEqualTo(Failure.USAGE.exitCode()).isEqualTo(2);
         assertThat(run.err()).contains("frobnicate");
@@ -160,7 +154,7 @@ class CliIT {
 
     @Test
     void unknownOptionIsAUsageError() {
-        Run run = cli("verify", "latest", "--read-dta");
+        CliRun run = CliRun.of("verify", "latest", "--read-dta");
 
         assertThat(run.code()).isEqualTo(Failure.USAGE.exitCode());
         assertThat(run.err()).contains("--read-dta").contains("verify --help");
@@ -193,56 +187,6 @@ class CliIT {
         }
     }
 
-    /** Runs the CLI in this JVM; the process's stdout and stderr (where the logs go) are captured too. */
-    private static synchronized Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        ByteArrayOutputStream logs = new ByteArrayOutputStream();
-        PrintStream systemOut = System.out;
-        PrintStream systemErr = System.err;
-        System.setOut(new PrintStream(new Tee(systemOut, logs), true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(new Tee(systemErr, logs), true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        } finally {
-            System.setOut(systemOut);
-            System.setErr(systemErr);
-        }
-        return new Run(code, out.toString(), err.toString(), logs.toString(StandardCharsets.UTF_8));
-    }
 
-    private record Run(int code, String out, String err, String logs) {
-        String everything() {
-            return out + err + logs;
-        }
-    }
 
-    private static final class Tee extends OutputStream {
-        private final OutputStream a;
-        private final OutputStream b;
-
-        Tee(OutputStream a, OutputStream b) {
-            this.a = a;
-            this.b = b;
-        }
-
-        @Override
-        public void write(int c) throws IOException {
-            a.write(c);
-            b.write(c);
-        }
-
-        @Override
-        public void write(byte[] buf, int off, int len) throws IOException {
-            a.write(buf, off, len);
-            b.write(buf, off, len);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            a.flush();
-            b.flush();
-        }
-    }
 }

@@ -49,6 +49,14 @@ public interface PostgresServer extends AutoCloseable {
         psql(database, "-f", sqlFile.toString());
     }
 
+    /** Creates {@code dify} (Dify 0.6.15's real schema, synthetic rows) and {@code dify_plugin} from the fixtures. */
+    default void loadDifyFixtures() {
+        createDatabase("dify");
+        load("dify", Path.of("src/test/resources/fixtures/dify-0.6.15.sql").toAbsolutePath());
+        createDatabase("dify_plugin");
+        load("dify_plugin", Path.of("src/test/resources/fixtures/dify-plugin.sql").toAbsolutePath());
+    }
+
     /** A plain-format dump without the lines that differ between two dumps of the same data. */
     default String comparableDump(String database) {
         String dump = Commands.run(List.of(LocalPostgres.tool("pg_dump"), "--no-owner", "-d", database), clientEnv(), null);

@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.difydr.Failure;
-import dev.difydr.Main;
+import dev.difydr.testsupport.CliRun;
 import dev.difydr.testsupport.PostgresServer;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -39,10 +37,7 @@ class VerifyIT {
     @BeforeAll
     static void start() throws IOException {
         pg = PostgresServer.start();
-        pg.createDatabase("dify");
-        pg.load("dify", Path.of("src/test/resources/fixtures/dify-0.6.15.sql").toAbsolutePath());
-        pg.createDatabase("dify_plugin");
-        pg.load("dify_plugin", Path.of("src/test/resources/fixtures/dify-plugin.sql").toAbsolutePath());
+        pg.loadDifyFixtures();
         Files.writeString(tmp.resolve("pg-password"), pg.password() + "\n");
     }
 
@@ -67,7 +62,7 @@ class VerifyIT {
                   password: "${file:%s}"
                   databases: [dify, dify_plugin]
                 """.formatted(repo.toUri(), pg.host(), pg.port(), pg.user(), tmp.resolve("pg-password")));
-        Run run = cli("--json", "backup");
+        CliRun run = cli("--json", "backup");
         assertThat(run.code()).as(run.out() + run.err()).isZero();
         JsonNode dify = JSON.readTree(run.out()).get("artifacts").get(0);
         assertThat(dify.get("name").asText()).isEqualTo("dify");
@@ -102,7 +97,7 @@ class VerifyIT {
         assertThat(bad.get("detail").asText()).contains("sha256").contains("differs");
         assertThat(check(read, "dify_plugin").get("ok").asBoolean()).isTrue();
 
-        Run text = cli("verify", "latest", "--read-data");
+        CliRun text = cli("verify", "latest", "--read-data");
         assertThat(text.code()).isEqualTo(Failure.VERIFY.exitCode());
         assertThat(text.out()).containsPattern("FAILED +" + difyPath.replace(".", "\\.") + ": .*sha256.*differs");
     }
@@ -131,20 +126,20 @@ class VerifyIT {
         assertThat(bad.get("ok").asBoolean()).isFalse();
         assertThat(bad.get("detail").asText()).contains("missing").contains(difyPath);
 
-        Run text = cli("verify", "latest", "--read-data");
+        CliRun text = cli("verify", "latest", "--read-data");
         assertThat(text.code()).isEqualTo(Failure.VERIFY.exitCode());
         assertThat(text.out()).contains("FAILED  " + difyPath + ": missing");
     }
 
     @Test
     void unknownBackupIsAVerifyFailure() {
-        Run run = cli("verify", "20200101T000000Z-aaaaaa");
+        CliRun run = cli("verify", "20200101T000000Z-aaaaaa");
         assertThat(run.code()).isEqualTo(Failure.VERIFY.exitCode());
         assertThat(run.err()).contains("20200101T000000Z-aaaaaa").contains("no manifest");
     }
 
     private JsonNode verify(boolean readData, int expectedCode) throws IOException {
-        Run run = readData ? cli("--json", "verify", "latest", "--read-data") : cli("--json", "verify", "latest");
+        CliRun run = readData ? cli("--json", "verify", "latest", "--read-data") : cli("--json", "verify", "latest");
         assertThat(run.code()).as("verify%s exit code; stdout:%n%s%nstderr:%n%s", readData ? " --read-data" : "", run.out(), run.err())
                 .isEqualTo(expectedCode);
         JsonNode result = JSON.readTree(run.out());
@@ -162,17 +157,13 @@ class VerifyIT {
         throw new AssertionError("no check of artifact " + name + " in " + result);
     }
 
-    private Run cli(String... args) {
+
+
+    private CliRun cli(String... args) {
         String[] all = new String[args.length + 2];
         all[0] = "--config";
         all[1] = config.toString();
         System.arraycopy(args, 0, all, 2, args.length);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(all, new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    private record Run(int code, String out, String err) {
+        return CliRun.of(all);
     }
 }
