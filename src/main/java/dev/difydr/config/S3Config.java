@@ -24,7 +24,7 @@ public record S3Config(
         region = region == null ? "us-east-1" : region;
         pathStyle = pathStyle == null ? endpoint != null : pathStyle;
         checksums = checksums == null ? (endpoint == null ? "when_supported" : "when_required") : checksums;
-        partSizeMiB = partSizeMiB == null ? 16 : partSizeMiB;
+        partSizeMiB = partSizeMiB == null ? 8 : partSizeMiB;
         uploadConcurrency = uploadConcurrency == null ? 4 : uploadConcurrency;
         maxAttempts = maxAttempts == null ? 5 : maxAttempts;
     }

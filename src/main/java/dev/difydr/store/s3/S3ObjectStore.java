@@ -6,6 +6,7 @@ import dev.difydr.config.S3Config;
 import dev.difydr.store.NoSuchObjectException;
 import dev.difydr.store.ObjectStore;
 import dev.difydr.store.Upload;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -18,7 +19,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -195,11 +197,20 @@ public final class S3ObjectStore implements ObjectStore {
         return new DrException(Failure.STORE, op + " of " + key + " in " + description + " failed: " + e.getMessage(), e);
     }
 
-    /** Buffers one part at a time; full parts are sent in the background, at most {@code concurrency} at once. */
+    /** The bytes of a part, re-readable for retries, without the copy that {@code RequestBody.fromBytes} makes. */
+    private static RequestBody body(byte[] data, int length) {
+        return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length), length, "application/octet-stream");
+    }
+
+    /**
+     * Buffers one part at a time; full parts are sent in the background, at most {@code concurrency} at once. Part
+     * buffers are recycled: an upload never holds more than {@code concurrency + 1} of them.
+     */
     private final class MultipartUpload extends Upload {
         private final String key;
-        private final Semaphore inFlight = new Semaphore(concurrency);
+        private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(concurrency + 1);
         private final List<CompletableFuture<CompletedPart>> sent = new ArrayList<>();
+        private int allocated = 1;
         private byte[] buffer = new byte[partSize];
         private int filled;
         private String uploadId;
@@ -238,28 +249,38 @@ public final class S3ObjectStore implements ObjectStore {
             }
             byte[] data = buffer;
             int length = filled;
-            try {
-                inFlight.acquire();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while uploading " + key);
-            }
             sent.add(CompletableFuture.supplyAsync(() -> {
                 try {
                     String etag = client.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(partNumber)
-                            .contentLength((long) length), RequestBody.fromByteBuffer(java.nio.ByteBuffer.wrap(data, 0, length))).eTag();
+                            .contentLength((long) length), body(data, length)).eTag();
                     return CompletedPart.builder().partNumber(partNumber).eTag(etag).build();
                 } catch (RuntimeException e) {
                     partFailure = e;
                     throw e;
                 } finally {
-                    inFlight.release();
+                    free.offer(data);
                 }
             }, parts));
             // Parts may grow so that very large streams stay within the 10,000-part limit.
-            int next = partNumber % 1000 == 0 ? (int) Math.min(Math.min(2L * buffer.length, MAX_PART_BYTES), Integer.MAX_VALUE - 8) : buffer.length;
-            buffer = new byte[next];
+            int next = partNumber % 1000 == 0 ? (int) Math.min(Math.min(2L * data.length, MAX_PART_BYTES), Integer.MAX_VALUE - 8) : data.length;
+            buffer = nextBuffer(next);
             filled = 0;
+        }
+
+        /** A free part buffer of at least {@code size} bytes; waits for a part in flight when all are in use. */
+        private byte[] nextBuffer(int size) throws IOException {
+            byte[] b = free.poll();
+            if (b == null && allocated <= concurrency) {
+                allocated++;
+                return new byte[size];
+            }
+            try {
+                b = b != null ? b : free.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while uploading " + key);
+            }
+            return b.length >= size ? b : new byte[size];
         }
 
         private void throwIfFailed() throws IOException {
@@ -273,8 +294,7 @@ public final class S3ObjectStore implements ObjectStore {
         protected void doCommit() throws IOException {
             try {
                 if (uploadId == null) {
-                    client.putObject(b -> b.bucket(bucket).key(key).contentLength((long) filled),
-                            RequestBody.fromByteBuffer(java.nio.ByteBuffer.wrap(buffer, 0, filled)));
+                    client.putObject(b -> b.bucket(bucket).key(key).contentLength((long) filled), body(buffer, filled));
                     return;
                 }
                 if (filled > 0) {
