@@ -15,8 +15,9 @@
 # Measurements alternate so that drift (page cache, thermal, neighbours) hits both sides alike:
 #   phase 1: A B A B ... (RUNS pairs)          -> ratio file:// = median(B) / median(A of phase 1)
 #   phase 2: A B' A B' ... (RUNS pairs)        -> ratio s3://   = median(B') / median(A of phase 2)
-# One unmeasured warm-up of A and B comes first. Outputs are deleted after every run. dify-dr runs under
-# /usr/bin/time -v for its peak RSS ("Maximum resident set size"; pg_dump, a child, is far smaller).
+# One unmeasured warm-up of A and B comes first (and S3_WARMUPS of B' before phase 2). Outputs are deleted after
+# every run. dify-dr runs under /usr/bin/time -v for its peak RSS ("Maximum resident set size"; pg_dump, a child, is
+# far smaller).
 # Targets (product.md / issues): B/A <= 1.10, B'/A <= 1.25, peak RSS <= 256 MiB.
 #
 # Usage:   src/bench/backup-bench.sh [SIZE_GB]
@@ -29,9 +30,12 @@
 #          DIFY_DR_JAVA_OPTS  JVM options for dify-dr (default: the launcher's, see ./dify-dr)
 #          SKIP_S3=1          skip phase 2 (no S3Proxy)
 #          S3_PART_MIB, S3_CONCURRENCY   repository.s3.partSizeMiB / uploadConcurrency (default: dify-dr's)
+#          S3_WARMUPS=3       unmeasured dify-dr backups to S3Proxy before phase 2 (S3Proxy's own JIT warm-up)
+#          A_SYNC=1           end A with `sync FILE`, as durable as dify-dr (whose file store fsyncs before the
+#                             rename); default 0: A is the plain pipeline, without fsync
 #          BENCH_TMP=/tmp     where the temp directory goes (needs ~1.5x SIZE_GB free)
 #          KEEP_WORK=1        keep the temp directory (server log, run logs) after the run
-# Needs: PostgreSQL 15 binaries (/usr/lib/postgresql/15/bin), zstd, GNU time (/usr/bin/time), Java 17, Maven
+# Needs: PostgreSQL 15 binaries (/usr/lib/postgresql/15/bin), zstd, jq, GNU time (/usr/bin/time), Java 17, Maven
 # (offline-capable local repository). Run as root (the server then runs as user postgres) or as a normal user.
 set -euo pipefail
 
@@ -47,6 +51,8 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/target}
 SKIP_S3=${SKIP_S3:-0}
 BENCH_TMP=${BENCH_TMP:-${TMPDIR:-/tmp}}
 KEEP_WORK=${KEEP_WORK:-0}
+A_SYNC=${A_SYNC:-0}
+S3_WARMUPS=${S3_WARMUPS:-3}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 DB=dify
 BUCKET=dify-dr-bench
@@ -60,7 +66,8 @@ log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 command -v zstd >/dev/null || die "zstd not found (apt-get install -y zstd)"
 [[ -x /usr/bin/time ]] || die "GNU time not found at /usr/bin/time (apt-get install -y time)"
 command -v java >/dev/null || die "java not found"
-TARGET_BYTES=$(awk -v g="$SIZE_GB" 'BEGIN { printf "%d", g * 1073741824 }')
+command -v jq >/dev/null || die "jq not found (apt-get install -y jq)"
+TARGET_BYTES=$(awk -v g="$SIZE_GB" 'BEGIN { printf "%.0f", g * 1073741824 }')  # %d overflows at 2^31 in mawk
 
 # ---------------------------------------------------------------------------------------------------------------
 # cleanup of everything this script starts
@@ -413,7 +420,8 @@ run_a() { # $1 = label; sets LAST_SECONDS, LAST_STORED, LAST_CPU
   t0=$(now)
   /usr/bin/time -f '%U %S' -o "$WORK/logs/time-a.txt" bash -c 'set -o pipefail
     PGPASSWORD=$PGPW "$0/pg_dump" --format=custom --compress=0 --no-password --host=127.0.0.1 --port="$1" \
-      --username=postgres --dbname="$2" | zstd "-$3" -T0 -q >"$4"' "$PG_BIN" "$PG_PORT" "$DB" "$ZSTD_LEVEL" "$out" \
+      --username=postgres --dbname="$2" | zstd "-$3" -T0 -q >"$4"
+    if [[ $5 == 1 ]]; then sync "$4"; fi' "$PG_BIN" "$PG_PORT" "$DB" "$ZSTD_LEVEL" "$out" "$A_SYNC" \
     || die "$1: pg_dump | zstd failed"
   t1=$(now)
   LAST_SECONDS=$(elapsed "$t0" "$t1")
@@ -424,12 +432,18 @@ run_a() { # $1 = label; sets LAST_SECONDS, LAST_STORED, LAST_CPU
 }
 
 # B: dify-dr backup through the launcher (its default JVM options unless DIFY_DR_JAVA_OPTS is set).
+s3proxy_ticks() { if [[ -n $S3_PID ]]; then awk '{ print $14 + $15 }' "/proc/$S3_PID/stat"; else echo 0; fi; }
+CLK_TCK=$(getconf CLK_TCK)
+
 run_b() { # $1 = label, $2 = config, $3 = cleanup command
-  local t0 t1 json=$WORK/logs/b.json
+  local t0 t1 json=$WORK/logs/b.json s0 s1
+  s0=$(s3proxy_ticks)
   t0=$(now)
   /usr/bin/time -v -o "$WORK/logs/time-b.txt" "$ROOT/dify-dr" --config "$2" --json backup >"$json" 2>"$WORK/logs/b.stderr" \
     || { cat "$WORK/logs/b.stderr" "$json" >&2; die "$1: dify-dr backup failed"; }
   t1=$(now)
+  s1=$(s3proxy_ticks)
+  LAST_S3PROXY_CPU=$(awk -v a="$s0" -v b="$s1" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }')
   LAST_SECONDS=$(elapsed "$t0" "$t1")
   LAST_STORED=$(jq '[.artifacts[].storedBytes] | add' "$json")
   PLAIN_BYTES=$(jq '[.artifacts[].plainBytes] | add' "$json")
@@ -439,14 +453,16 @@ run_b() { # $1 = label, $2 = config, $3 = cleanup command
   eval "$3"
 }
 
-declare -A SECS CPUS RSS INNER STORED
+declare -A SECS CPUS RSS INNER STORED PROXY
 record() { # $1 = series
   SECS[$1]+="$LAST_SECONDS "
   CPUS[$1]+="$LAST_CPU "
   RSS[$1]+="${LAST_RSS_KB:-0} "
   INNER[$1]+="${LAST_INNER:-} "
+  PROXY[$1]+="${LAST_S3PROXY_CPU:-} "
   STORED[$1]=$LAST_STORED
   LAST_INNER=
+  LAST_S3PROXY_CPU=
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 maxof() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -1; }
@@ -487,7 +503,8 @@ if [[ $SKIP_S3 != 1 ]]; then
   # The filesystem blob store keeps one file per object (and parts while a multipart upload is open).
   clean_s3() { find "$WORK/s3blobs/$BUCKET" -mindepth 1 -delete 2>/dev/null || true; }
 
-  run_b warmup "$WORK/s3.yaml" clean_s3
+  # S3Proxy is a fresh JVM: its first uploads run interpreted. Warm it up so that B' measures dify-dr, not S3Proxy's JIT.
+  for _ in $(seq 1 "$S3_WARMUPS"); do run_b warmup "$WORK/s3.yaml" clean_s3; done
   log "phase 2: pipeline (A) vs dify-dr to s3:// on S3Proxy (B'), $RUNS pairs, alternating"
   for i in $(seq 1 "$RUNS"); do
     run_a "A'$i"; record A2; log "  A #$i  ${LAST_SECONDS}s"
@@ -509,7 +526,7 @@ row() { # series label
   echo "database      '$DB': pg_database_size $(human "$DB_BYTES") ($DB_BYTES B), $ROWS_PER_TABLE generated rows each in messages, document_segments, workflow_node_executions (generated in ${GEN_SECONDS}s)"
   echo "dump          pg_dump -Fc -Z0: $(human "$PLAIN_BYTES"); zstd -$ZSTD_LEVEL: $(human "${STORED[A1]}") by the pipeline, $(human "${STORED[B]}") by dify-dr (ratio $(awk -v p="$PLAIN_BYTES" -v s="${STORED[A1]}" 'BEGIN { printf "%.2f", p / s }')x)"
   echo "dify-dr       $(basename "$JAR"), JVM options: $JAVA_OPTS; compression {level: $ZSTD_LEVEL, workers: $ZSTD_WORKERS}"
-  echo "runs          $RUNS measured pairs per phase, alternating A,B,A,B,...; after one unmeasured warm-up"
+  echo "runs          $RUNS measured pairs per phase, alternating A,B,A,B,...; after one unmeasured warm-up; A $( ((A_SYNC == 1)) && echo "ends with sync FILE" || echo "does not fsync (dify-dr's file store does)")"
   echo "wall time (median):"
   row A1 "A  pg_dump | zstd -$ZSTD_LEVEL -T0 > file  (phase 1)"
   row B "B  dify-dr backup -> file://"
@@ -518,6 +535,7 @@ row() { # series label
     row A2 "A  pg_dump | zstd -$ZSTD_LEVEL -T0 > file  (phase 2)"
     row S "B' dify-dr backup -> s3:// (S3Proxy)"
     echo "     dify-dr's own durationSeconds (no JVM start/exit): ${INNER[S]% }"
+    echo "     CPU seconds used by S3Proxy (same machine) during each run: ${PROXY[S]% }"
   fi
   rb=$(ratio "$(echo "${SECS[B]}" | median)" "$(echo "${SECS[A1]}" | median)")
   echo "ratios (median dify-dr / median pipeline of the same phase):"
