@@ -91,21 +91,22 @@ public final class BackupRun {
 
     private PostgresFacts backupPostgres(BackupId id, PostgresConfig pg, List<Artifact> artifacts, List<Manifest.Skipped> skipped) {
         PostgresLogicalSource source = new PostgresLogicalSource(pg);
-        PostgresLogicalSource.Preflight preflight = source.preflight();
-        for (String missing : preflight.missingOptional()) {
-            log.warn("optional database '{}' does not exist on {}: skipped", missing, source.where());
-            skipped.add(new Manifest.Skipped("postgres", missing, "database does not exist"));
-        }
-        List<DatabaseFacts> databases = new ArrayList<>();
-        for (String db : preflight.databases()) {
-            try (PostgresLogicalSource.Snapshot snapshot = source.snapshot(db)) {
-                // The facts are read in the dump's snapshot while the dump streams, so they cost no extra wall time.
-                CompletableFuture<DatabaseFacts> facts = CompletableFuture.supplyAsync(snapshot::facts, FACTS);
-                artifacts.add(dumpOne(id, source, db, snapshot.id()));
-                databases.add(join(facts));
+        try (PostgresLogicalSource.Preflight preflight = source.preflight()) {
+            for (String missing : preflight.missingOptional()) {
+                log.warn("optional database '{}' does not exist on {}: skipped", missing, source.where());
+                skipped.add(new Manifest.Skipped("postgres", missing, "database does not exist"));
             }
+            List<DatabaseFacts> databases = new ArrayList<>();
+            for (String db : preflight.databases()) {
+                try (PostgresLogicalSource.Snapshot snapshot = preflight.snapshot(db)) {
+                    // The facts are read in the dump's snapshot while the dump streams, so they cost no extra wall time.
+                    CompletableFuture<DatabaseFacts> facts = CompletableFuture.supplyAsync(snapshot::facts, FACTS);
+                    artifacts.add(dumpOne(id, source, db, snapshot.id()));
+                    databases.add(join(facts));
+                }
+            }
+            return new PostgresFacts(pg.host(), pg.port(), preflight.serverVersion(), preflight.pgDumpVersion(), databases);
         }
-        return new PostgresFacts(pg.host(), pg.port(), preflight.serverVersion(), preflight.pgDumpVersion(), databases);
     }
 
     private static DatabaseFacts join(CompletableFuture<DatabaseFacts> facts) {

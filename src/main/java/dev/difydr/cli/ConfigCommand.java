@@ -34,11 +34,12 @@ final class ConfigCommand {
             if (config.postgres() != null) {
                 items.add(probe("postgres", () -> {
                     PostgresLogicalSource source = new PostgresLogicalSource(config.postgres());
-                    PostgresLogicalSource.Preflight p = source.preflight();
-                    return "PostgreSQL " + p.serverVersion() + " at " + source.where() + " as '" + config.postgres().user()
+                    try (PostgresLogicalSource.Preflight p = source.preflight()) {
+                        return "PostgreSQL " + p.serverVersion() + " at " + source.where() + " as '" + config.postgres().user()
                             + "': databases " + quoted(p.databases()) + " reachable"
                             + (p.missingOptional().isEmpty() ? "" : "; optional " + quoted(p.missingOptional()) + " missing")
                             + "; " + p.pgDumpVersion();
+                    }
                 }));
             }
             items.add(probe("repository", () -> {

@@ -109,16 +109,11 @@ public final class PostgresLogicalSource {
     }
 
     /**
-     * Opens a repeatable-read transaction on {@code database} and exports its snapshot. The snapshot stays valid,
-     * for {@code pg_dump --snapshot} and for {@link Snapshot#facts()}, while the returned object is open.
+     * Turns an open connection to {@code database} into a repeatable-read transaction and exports its snapshot. The
+     * snapshot stays valid, for {@code pg_dump --snapshot} and for {@link Snapshot#facts()}, while it is open; closing
+     * it closes the connection.
      */
-    public Snapshot snapshot(String database) {
-        Connection c;
-        try {
-            c = connect(database);
-        } catch (SQLException e) {
-            throw unreachable(database, e);
-        }
+    private Snapshot snapshot(Connection c, String database) {
         try {
             c.setAutoCommit(false);
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
@@ -192,33 +187,84 @@ public final class PostgresLogicalSource {
     /**
      * Connects to every configured database before anything is dumped, so that a wrong password, a missing database
      * or an unusable {@code pg_dump} fails the run before it stores anything. Optional databases that do not exist
-     * are reported, not fatal.
+     * are reported, not fatal. The connections stay open for the dumps' snapshots.
      */
     public Preflight preflight() {
         String serverVersion = null;
-        List<String> present = new ArrayList<>();
+        Map<String, Connection> open = new LinkedHashMap<>();
         List<String> missingOptional = new ArrayList<>();
-        for (DatabaseSpec db : config.databases()) {
-            try (Connection c = connect(db.name())) {
-                if (serverVersion == null) {
-                    serverVersion = serverVersion(c);
-                }
-                present.add(db.name());
-            } catch (SQLException e) {
-                if (db.optional() && isMissingDatabase(e)) {
-                    missingOptional.add(db.name());
-                } else {
-                    throw unreachable(db.name(), e);
+        try {
+            for (DatabaseSpec db : config.databases()) {
+                try {
+                    Connection c = connect(db.name());
+                    open.put(db.name(), c);
+                    if (serverVersion == null) {
+                        serverVersion = serverVersion(c);
+                    }
+                } catch (SQLException e) {
+                    if (db.optional() && isMissingDatabase(e)) {
+                        missingOptional.add(db.name());
+                    } else {
+                        throw unreachable(db.name(), e);
+                    }
                 }
             }
+            if (open.isEmpty()) {
+                throw new DrException(Failure.SOURCE, "none of the configured databases " + missingOptional + " exists on PostgreSQL " + where());
+            }
+            return new Preflight(serverVersion, pgDumpVersion(serverVersion), open, List.copyOf(missingOptional));
+        } catch (RuntimeException e) {
+            open.values().forEach(PostgresLogicalSource::closeQuietly);
+            throw e;
         }
-        if (present.isEmpty()) {
-            throw new DrException(Failure.SOURCE, "none of the configured databases " + missingOptional + " exists on PostgreSQL " + where());
-        }
-        return new Preflight(serverVersion, pgDumpVersion(serverVersion), present, missingOptional);
     }
 
-    public record Preflight(String serverVersion, String pgDumpVersion, List<String> databases, List<String> missingOptional) {
+    /** The outcome of {@link #preflight()}: versions, what exists, and one open connection per existing database. */
+    public final class Preflight implements AutoCloseable {
+        private final String serverVersion;
+        private final String pgDumpVersion;
+        private final List<String> databases;
+        private final List<String> missingOptional;
+        private final Map<String, Connection> connections;
+
+        private Preflight(String serverVersion, String pgDumpVersion, Map<String, Connection> connections, List<String> missingOptional) {
+            this.serverVersion = serverVersion;
+            this.pgDumpVersion = pgDumpVersion;
+            this.databases = List.copyOf(connections.keySet());
+            this.missingOptional = missingOptional;
+            this.connections = connections;
+        }
+
+        public String serverVersion() {
+            return serverVersion;
+        }
+
+        public String pgDumpVersion() {
+            return pgDumpVersion;
+        }
+
+        public List<String> databases() {
+            return databases;
+        }
+
+        public List<String> missingOptional() {
+            return missingOptional;
+        }
+
+        /** Exports a snapshot on the database's preflight connection, which the snapshot then owns. */
+        public Snapshot snapshot(String database) {
+            Connection c = connections.remove(database);
+            if (c == null) {
+                throw new IllegalStateException("no open connection to " + database);
+            }
+            return PostgresLogicalSource.this.snapshot(c, database);
+        }
+
+        @Override
+        public void close() {
+            connections.values().forEach(PostgresLogicalSource::closeQuietly);
+            connections.clear();
+        }
     }
 
     static void closeQuietly(Connection c) {

@@ -20,6 +20,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 
 /**
@@ -28,6 +31,12 @@ import java.util.stream.Stream;
  */
 public final class FileObjectStore implements ObjectStore {
     private static final String TEMP_MARK = ".partial-";
+    private static final long FLUSH_EVERY = 32L << 20;
+    private static final Executor FLUSHER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "file-store-flush");
+        t.setDaemon(true);
+        return t;
+    });
     private final Path root;
 
     public FileObjectStore(Path root) {
@@ -60,6 +69,9 @@ public final class FileObjectStore implements ObjectStore {
         }
         OutputStream out = new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(channel), 1 << 20);
         return new Upload() {
+            private long unflushed;
+            private CompletableFuture<Void> flushing = CompletableFuture.completedFuture(null);
+
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
                 try {
@@ -67,12 +79,25 @@ public final class FileObjectStore implements ObjectStore {
                 } catch (IOException e) {
                     throw new IOException("write of " + key + " in " + describe() + " failed: " + e, e);
                 }
+                unflushed += len;
+                // Write back to disk while the stream goes on, so that the force at commit has only the tail left.
+                if (unflushed >= FLUSH_EVERY && flushing.isDone()) {
+                    unflushed = 0;
+                    flushing = CompletableFuture.runAsync(() -> {
+                        try {
+                            channel.force(false);
+                        } catch (IOException ignored) {
+                            // the force at commit reports what is wrong
+                        }
+                    }, FLUSHER);
+                }
             }
 
             @Override
             protected void doCommit() throws IOException {
                 try {
                     out.flush();
+                    flushing.join();
                     channel.force(true);
                     out.close();
                     try {
@@ -93,6 +118,7 @@ public final class FileObjectStore implements ObjectStore {
             @Override
             protected void doAbort() {
                 try {
+                    flushing.join();
                     channel.close();
                 } catch (IOException ignored) {
                     // the temp file is removed below either way

@@ -1,0 +1,71 @@
+package dev.difydr;
+
+import dev.difydr.config.CompressionConfig;
+import dev.difydr.config.Config;
+import dev.difydr.config.ConfigLoader;
+import dev.difydr.pipeline.ArtifactPipeline;
+import dev.difydr.pipeline.Progress;
+import dev.difydr.repository.Artifact;
+import dev.difydr.repository.Json;
+import dev.difydr.repository.Manifest;
+import dev.difydr.store.ObjectStore;
+import dev.difydr.store.Stores;
+import dev.difydr.store.Upload;
+import dev.difydr.store.file.FileObjectStore;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Run once at build time under {@code -XX:ArchiveClassesAtExit}: walks the paths a backup takes (command line,
+ * configuration, S3 and file stores, the pipeline, manifests, the JDBC driver) without any server, so that the
+ * class-data-sharing archive holds the classes a real run loads. Not part of the command line.
+ */
+public final class CdsTraining {
+    private CdsTraining() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Files.createTempDirectory("dify-dr-cds-");
+        try {
+            Path config = dir.resolve("dify-dr.yaml");
+            Files.writeString(config, """
+                    deployment: cds-training
+                    repository:
+                      url: s3://training/prefix
+                      s3: {endpoint: "http://127.0.0.1:1", accessKeyId: a, secretAccessKey: b, maxAttempts: 1}
+                    postgres: {host: 127.0.0.1, port: 1, password: unused}
+                    """);
+            StringWriter sink = new StringWriter();
+            Main.run(new String[] {"--config", config.toString(), "--json", "config", "check"}, new PrintWriter(sink), new PrintWriter(sink));
+            Config parsed = new ConfigLoader().load(config);
+            try (ObjectStore s3 = Stores.open(parsed.repository())) {
+                s3.put("training", "x".getBytes(StandardCharsets.UTF_8));
+            } catch (RuntimeException expected) {
+                // nothing listens there: the request path up to the connection is what is wanted
+            }
+            try (ObjectStore files = new FileObjectStore(dir.resolve("repo"));
+                 Upload upload = files.create("a/b.zst")) {
+                byte[] plain = "dify-dr class-data-sharing training ".repeat(200_000).getBytes(StandardCharsets.UTF_8);
+                var stored = new ArtifactPipeline(CompressionConfig.DEFAULT).run(new ByteArrayInputStream(plain), upload, Progress.none());
+                upload.commit();
+                Manifest m = new Manifest(Manifest.FORMAT_VERSION, "20260101T000000Z-aaaaaa", "cds-training", Version.current(),
+                        Manifest.COMPLETED, Instant.now(), Instant.now(), List.of(new Artifact("a", "postgres", "a/b.zst",
+                        stored.plainBytes(), stored.storedBytes(), stored.storedSha256(), stored.plainSha256(), "zstd", "none")), null, null);
+                Json.MAPPER.readValue(Json.MAPPER.writeValueAsBytes(m), Manifest.class);
+                files.list("");
+            }
+        } finally {
+            try (Stream<Path> walk = Files.walk(dir)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}
