@@ -12,10 +12,11 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-if [ -z "$pgbin" ] || ! command -v zstd >/dev/null || ! command -v java >/dev/null; then
-  say "installing PostgreSQL, zstd and Java"
+if [ -z "$pgbin" ] || ! command -v zstd >/dev/null || ! command -v java >/dev/null || ! command -v mvn >/dev/null \
+   || ! command -v python3 >/dev/null; then
+  say "installing PostgreSQL, zstd, Java, Maven and Python"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql zstd default-jdk-headless maven >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql zstd default-jdk-headless maven python3 >/dev/null
   pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 fi
 
