@@ -8,7 +8,6 @@ import dev.difydr.repository.DatabaseFacts;
 import dev.difydr.source.ChildProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
