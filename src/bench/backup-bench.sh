@@ -18,7 +18,7 @@
 # One unmeasured warm-up of A and B comes first (and S3_WARMUPS of B' before phase 2). Outputs are deleted after
 # every run. dify-dr runs under /usr/bin/time -v for its peak RSS ("Maximum resident set size"; pg_dump, a child, is
 # far smaller).
-# Targets (product.md / issues): B/A <= 1.10, B'/A <= 1.25, peak RSS <= 256 MiB.
+# Targets: B/A <= 1.10, B'/A <= 1.25, peak RSS <= 256 MiB.
 #
 # Usage:   src/bench/backup-bench.sh [SIZE_GB]
 # Env:     SIZE_GB=1          database size in GiB (decimals allowed, e.g. 0.2 for a quick try)
