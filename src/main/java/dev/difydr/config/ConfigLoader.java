@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -312,12 +311,11 @@ public final class ConfigLoader {
     /** Sections accepted in the file that this version does not act on yet, for {@code config check} to mention. */
     public static List<String> inactiveSections(Config c) {
         List<String> out = new ArrayList<>();
-        if (c.redis() != null) out.add("redis");
-        if (c.storage() != null) out.add("storage");
         if (c.kubernetes() != null) out.add("kubernetes");
-        if (c.smoke() != null) out.add("smoke");
+        if (c.redis() != null) out.add("redis");
         if (c.retention() != null) out.add("retention");
-        out.sort(Comparator.naturalOrder());
+        if (c.smoke() != null) out.add("smoke");
+        if (c.storage() != null) out.add("storage");
         return out;
     }
 }

@@ -1,5 +1,6 @@
 package dev.difydr.pipeline;
 
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import dev.difydr.config.CompressionConfig;
 import java.io.IOException;
@@ -47,6 +48,96 @@ public final class ArtifactPipeline {
             }
         }
         return new Stored(plainBytes, stored.count(), HexFormat.of().formatHex(plainDigest.digest()), stored.hex(), compressionName());
+    }
+
+    /**
+     * The reverse pass, for verification: reads stored bytes to their end, hashing them, and decompresses them,
+     * hashing the plain bytes. A stream that does not decompress is a finding ({@link Reread#decompressError()}), not
+     * an exception; a failure to read the stored bytes is thrown.
+     */
+    public static Reread reread(InputStream stored, Progress progress) throws IOException {
+        StoredInput in = new StoredInput(stored, progress);
+        MessageDigest plainDigest = HashingOutputStream.sha256();
+        long plainBytes = 0;
+        String decompressError = null;
+        try (InputStream plain = new ZstdInputStreamNoFinalizer(in)) {
+            byte[] buffer = new byte[BUFFER];
+            int n;
+            while ((n = plain.read(buffer)) > 0) {
+                plainDigest.update(buffer, 0, n);
+                plainBytes += n;
+            }
+        } catch (StoredInput.ReadFailure e) {
+            throw e.getCause();
+        } catch (IOException e) {
+            decompressError = e.getMessage();
+        }
+        // The rest is hashed even after a decompression error: a changed stored sha256 is the more precise finding.
+        in.drain();
+        return new Reread(in.count, HexFormat.of().formatHex(in.digest.digest()), plainBytes,
+                HexFormat.of().formatHex(plainDigest.digest()), decompressError);
+    }
+
+    /** What {@link #reread} found: stored and plain byte counts and SHA-256s, and why decompression stopped, if it did. */
+    public record Reread(long storedBytes, String storedSha256, long plainBytes, String plainSha256, String decompressError) {
+    }
+
+    /** Hashes and counts the stored bytes; a read failure is marked so that it is not taken for corrupt data. */
+    private static final class StoredInput extends java.io.InputStream {
+        private final InputStream in;
+        private final Progress progress;
+        private final MessageDigest digest = HashingOutputStream.sha256();
+        private long count;
+
+        StoredInput(InputStream in, Progress progress) {
+            this.in = in;
+            this.progress = progress;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n;
+            try {
+                n = in.read(b, off, len);
+            } catch (IOException e) {
+                throw new ReadFailure(e);
+            }
+            if (n > 0) {
+                digest.update(b, off, n);
+                count += n;
+                progress.advance(n);
+            }
+            return n;
+        }
+
+        void drain() throws IOException {
+            byte[] buffer = new byte[BUFFER];
+            while (read(buffer, 0, buffer.length) >= 0) {
+                // hashing happens in read
+            }
+        }
+
+        @Override
+        public void close() {
+            // the caller closes the store's stream
+        }
+
+        static final class ReadFailure extends IOException {
+            ReadFailure(IOException cause) {
+                super(cause);
+            }
+
+            @Override
+            public synchronized IOException getCause() {
+                return (IOException) super.getCause();
+            }
+        }
     }
 
     /** Keeps zstd's close from closing the sink, which must stay open until the caller commits or aborts it. */

@@ -48,7 +48,7 @@ public final class PostgresLogicalSource {
         return config.host() + ":" + config.port();
     }
 
-    public Connection connect(String database) throws SQLException {
+    private Connection connect(String database) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", config.user());
         p.setProperty("password", config.password().reveal());
@@ -63,7 +63,7 @@ public final class PostgresLogicalSource {
     }
 
     /** A SOURCE failure for a database that cannot be reached, saying why in PostgreSQL's words. */
-    public DrException unreachable(String database, SQLException e) {
+    private DrException unreachable(String database, SQLException e) {
         if (UNDEFINED_DATABASE.equals(e.getSQLState())) {
             return new DrException(Failure.SOURCE, "database '" + database + "' does not exist on PostgreSQL " + where()
                     + " (remove it from postgres.databases, or mark it optional: {name: " + database + ", optional: true})", e);
@@ -72,11 +72,11 @@ public final class PostgresLogicalSource {
                 + " as user '" + config.user() + "': " + e.getMessage(), e);
     }
 
-    public static boolean isMissingDatabase(SQLException e) {
+    private static boolean isMissingDatabase(SQLException e) {
         return UNDEFINED_DATABASE.equals(e.getSQLState());
     }
 
-    public String serverVersion(Connection c) throws SQLException {
+    private String serverVersion(Connection c) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW server_version")) {
             rs.next();
             return rs.getString(1);
@@ -84,12 +84,12 @@ public final class PostgresLogicalSource {
     }
 
     /** The path of {@code pg_dump}: in {@code postgres.binDir} when set, else the PATH. */
-    public String pgDump() {
+    private String pgDump() {
         return config.binDir() == null ? "pg_dump" : Path.of(config.binDir(), "pg_dump").toString();
     }
 
     /** {@code pg_dump --version}, checked to be at least the server's major version (older ones refuse to dump). */
-    public String pgDumpVersion(String serverVersion) {
+    private String pgDumpVersion(String serverVersion) {
         ChildProcess child = ChildProcess.start("pg_dump --version", List.of(pgDump(), "--version"), Map.of());
         String out;
         try {
