@@ -13,7 +13,10 @@ public enum Failure {
     VERIFY(6, "verification failed or backup not found"),
     LOCK(7, "lock held by another run"),
     SMOKE(8, "smoke check failed"),
-    ROLLED_BACK(9, "restore failed and was rolled back");
+    ROLLED_BACK(9, "restore failed and was rolled back: Dify runs on its old databases again"),
+    KUBERNETES(10, "Kubernetes failure (API access, workload discovery, rollout)"),
+    ROLLBACK_FAILED(11, "restore failed and so did its rollback: Dify needs an operator (see the journal)"),
+    DRILL_THRESHOLD(12, "drill completed but missed its RTO or RPO threshold");
 
     private final int exitCode;
     private final String meaning;

@@ -13,6 +13,8 @@ import dev.difydr.repository.Json;
 import dev.difydr.repository.Repository;
 import dev.difydr.store.Stores;
 import java.io.PrintWriter;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.file.Path;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -25,7 +27,8 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = Cli.VersionProvider.class,
         description = "Backup and disaster recovery for self-hosted Dify.",
-        subcommands = {BackupCommand.class, ListCommand.class, ShowCommand.class, VerifyCommand.class, ConfigCommand.class})
+        subcommands = {BackupCommand.class, ListCommand.class, ShowCommand.class, VerifyCommand.class, RestoreCommand.class,
+                DrillCommand.class, ConfigCommand.class})
 public final class Cli {
 
     @Option(names = "--config", scope = ScopeType.INHERIT, paramLabel = "FILE",
@@ -80,6 +83,32 @@ public final class Cli {
 
     Repository openRepository(Config config) {
         return new Repository(Stores.open(config.repository()), config.deployment());
+    }
+
+    /**
+     * A client for the cluster Dify runs in: the in-cluster service account, else the kubeconfig (KUBECONFIG,
+     * ~/.kube/config) or KUBERNETES_MASTER. Requests time out; nothing waits on the client's own defaults.
+     */
+    KubernetesClient kubernetesClient(Config config) {
+        if (config.kubernetes() == null) {
+            return null;
+        }
+        io.fabric8.kubernetes.client.Config k = new io.fabric8.kubernetes.client.ConfigBuilder(io.fabric8.kubernetes.client.Config.autoConfigure(null))
+                .withNamespace(config.kubernetes().namespace())
+                .withRequestTimeout(30_000)
+                .withConnectionTimeout(10_000)
+                .withRequestRetryBackoffLimit(3)
+                .build();
+        return new KubernetesClientBuilder().withConfig(k).build();
+    }
+
+    /** Where restores keep the local copy of their journals. */
+    Path stateDir(Config config) {
+        if (config.restore().journalDir() != null) {
+            return Path.of(config.restore().journalDir());
+        }
+        String xdg = System.getenv("XDG_STATE_HOME");
+        return (xdg == null || xdg.isBlank() ? Path.of(System.getProperty("user.home"), ".local", "state") : Path.of(xdg)).resolve("dify-dr");
     }
 
     Progress progress(String label) {

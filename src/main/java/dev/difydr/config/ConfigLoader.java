@@ -238,6 +238,26 @@ public final class ConfigLoader {
                 }
             }
         }
+        if (c.kubernetes() != null) {
+            validateKubernetes(c.kubernetes(), problems);
+        }
+        if (c.smoke() != null) {
+            validateSmoke("smoke", c.smoke(), problems);
+        }
+        if (c.drill().smoke() != null) {
+            validateSmoke("drill.smoke", c.drill().smoke(), problems);
+        }
+        validateTarget("restore.target", c.restore().target(), problems);
+        validateTarget("drill.target", c.drill().target(), problems);
+        if (c.restore().jobs() < 1 || c.restore().jobs() > 64) {
+            problems.add("restore.jobs: " + c.restore().jobs() + " is out of range; use 1 to 64");
+        }
+        for (String key : List.of("maxRtoSeconds", "maxRpoSeconds")) {
+            Long v = key.equals("maxRtoSeconds") ? c.drill().maxRtoSeconds() : c.drill().maxRpoSeconds();
+            if (v != null && v <= 0) {
+                problems.add("drill." + key + ": " + v + " must be a positive number of seconds");
+            }
+        }
         CompressionConfig z = c.compression();
         if (z.level() < 1 || z.level() > 19) {
             problems.add("compression.level: " + z.level() + " is out of range; use 1 (fastest) to 19");
@@ -302,6 +322,45 @@ public final class ConfigLoader {
         }
     }
 
+    private static void validateKubernetes(KubernetesConfig k, List<String> problems) {
+        if ((k.release() == null || k.release().isBlank()) && k.workloads().isEmpty()) {
+            problems.add("kubernetes: name the Helm release (kubernetes.release) or list the Deployments (kubernetes.workloads)");
+        }
+        for (int i = 0; i < k.workloads().size(); i++) {
+            KubernetesConfig.WorkloadSpec w = k.workloads().get(i);
+            if (w == null || w.name() == null || w.name().isBlank()) {
+                problems.add("kubernetes.workloads[" + i + "].name: missing Deployment name");
+            }
+            if (w != null && (w.role() == null || !dev.difydr.kube.Role.isName(w.role()))) {
+                problems.add("kubernetes.workloads[" + i + "].role: '" + (w.role() == null ? "" : w.role())
+                        + "' must be one of " + dev.difydr.kube.Role.names());
+            }
+        }
+        if (k.scaleDownTimeoutSeconds() <= 0 || k.rolloutTimeoutSeconds() <= 0 || k.pollSeconds() <= 0) {
+            problems.add("kubernetes: scaleDownTimeoutSeconds, rolloutTimeoutSeconds and pollSeconds must be positive");
+        }
+    }
+
+    private static void validateSmoke(String key, SmokeConfig s, List<String> problems) {
+        if (s.api() == null && s.pluginDaemon() == null) {
+            problems.add(key + ": give at least the API URL (" + key + ".api, e.g. http://dify-api.dify.svc:5001)");
+        }
+        for (String[] url : new String[][] {{"api", s.api()}, {"pluginDaemon", s.pluginDaemon()}}) {
+            if (url[1] != null && !url[1].matches("https?://[^/\\s]+(/.*)?")) {
+                problems.add(key + "." + url[0] + ": '" + url[1] + "' must be an http(s) URL like http://dify-api.dify.svc:5001");
+            }
+        }
+        if (s.deadlineSeconds() <= 0 || s.intervalSeconds() <= 0 || s.requestTimeoutSeconds() <= 0) {
+            problems.add(key + ": deadlineSeconds, intervalSeconds and requestTimeoutSeconds must be positive");
+        }
+    }
+
+    private static void validateTarget(String key, RestoreConfig.PostgresTarget t, List<String> problems) {
+        if (t != null && t.port() != null) {
+            checkPort(key + ".port", t.port(), problems);
+        }
+    }
+
     private static void checkPort(String key, int port, List<String> problems) {
         if (port < 1 || port > 65535) {
             problems.add(key + ": port " + port + " is out of range 1-65535");
@@ -311,10 +370,8 @@ public final class ConfigLoader {
     /** Sections accepted in the file that this version does not act on yet, for {@code config check} to mention. */
     public static List<String> inactiveSections(Config c) {
         List<String> out = new ArrayList<>();
-        if (c.kubernetes() != null) out.add("kubernetes");
         if (c.redis() != null) out.add("redis");
         if (c.retention() != null) out.add("retention");
-        if (c.smoke() != null) out.add("smoke");
         if (c.storage() != null) out.add("storage");
         return out;
     }

@@ -50,12 +50,17 @@ public final class ArtifactPipeline {
         return new Stored(plainBytes, stored.count(), HexFormat.of().formatHex(plainDigest.digest()), stored.hex(), compressionName());
     }
 
-    /**
-     * The reverse pass, for verification: reads stored bytes to their end, hashing them, and decompresses them,
-     * hashing the plain bytes. A stream that does not decompress is a finding ({@link Reread#decompressError()}), not
-     * an exception; a failure to read the stored bytes is thrown.
-     */
+    /** The reverse pass for verification: {@link #reread(InputStream, OutputStream, Progress)} with the plain bytes discarded. */
     public static Reread reread(InputStream stored, Progress progress) throws IOException {
+        return reread(stored, OutputStream.nullOutputStream(), progress);
+    }
+
+    /**
+     * The reverse pass: reads stored bytes to their end, hashing them, and decompresses them into {@code plainSink},
+     * hashing the plain bytes. A stream that does not decompress is a finding ({@link Reread#decompressError()}), not
+     * an exception; a failure to read the stored bytes or to write the plain ones is thrown.
+     */
+    public static Reread reread(InputStream stored, OutputStream plainSink, Progress progress) throws IOException {
         StoredInput in = new StoredInput(stored, progress);
         MessageDigest plainDigest = HashingOutputStream.sha256();
         long plainBytes = 0;
@@ -66,8 +71,15 @@ public final class ArtifactPipeline {
             while ((n = plain.read(buffer)) > 0) {
                 plainDigest.update(buffer, 0, n);
                 plainBytes += n;
+                try {
+                    plainSink.write(buffer, 0, n);
+                } catch (IOException e) {
+                    throw new SinkFailure(e);
+                }
             }
         } catch (StoredInput.ReadFailure e) {
+            throw e.getCause();
+        } catch (SinkFailure e) {
             throw e.getCause();
         } catch (IOException e) {
             decompressError = e.getMessage();
@@ -137,6 +149,18 @@ public final class ArtifactPipeline {
             public synchronized IOException getCause() {
                 return (IOException) super.getCause();
             }
+        }
+    }
+
+    /** Marks a failure to write plain bytes, which is not a decompression finding. */
+    private static final class SinkFailure extends IOException {
+        SinkFailure(IOException cause) {
+            super(cause);
+        }
+
+        @Override
+        public synchronized IOException getCause() {
+            return (IOException) super.getCause();
         }
     }
 

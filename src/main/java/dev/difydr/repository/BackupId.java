@@ -7,7 +7,10 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.regex.Pattern;
 
-/** A backup's id: its UTC start time and a short random suffix, so that ids sort by time ({@code 20261122T060000Z-k3m9qa}). */
+/**
+ * A backup's id: its UTC start time and a short random suffix, so that ids sort by time ({@code 20261122T060000Z-k3m9qa}).
+ * Restores and drills are named the same way.
+ */
 public record BackupId(String value) implements Comparable<BackupId> {
     private static final Pattern FORMAT = Pattern.compile("\\d{8}T\\d{6}Z-[a-z0-9]{6}");
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);

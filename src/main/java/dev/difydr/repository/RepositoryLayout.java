@@ -7,6 +7,8 @@ import java.util.Optional;
  * <pre>
  * &lt;deployment&gt;/backups/&lt;backup-id&gt;/manifest.json                 written last: the commit marker
  * &lt;deployment&gt;/backups/&lt;backup-id&gt;/postgres/&lt;database&gt;.dump.zst
+ * &lt;deployment&gt;/restores/&lt;restore-id&gt;/journal.json                 rewritten after every step
+ * &lt;deployment&gt;/drills/&lt;drill-id&gt;/report.json, report.md
  * </pre>
  */
 public record RepositoryLayout(String deployment) {
@@ -26,6 +28,14 @@ public record RepositoryLayout(String deployment) {
 
     public String postgresDump(BackupId id, String database) {
         return backupPrefix(id) + "postgres/" + database + ".dump.zst";
+    }
+
+    public String restoreJournal(String restoreId) {
+        return deployment + "/restores/" + restoreId + "/journal.json";
+    }
+
+    public String drillReport(String drillId, String extension) {
+        return deployment + "/drills/" + drillId + "/report." + extension;
     }
 
     /** The backup a key belongs to, if it lies under this deployment's backups. */

@@ -11,9 +11,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A child process whose stdout is the data and whose stderr is kept (the last 64 KiB) for the error message.
- * Secrets go in through {@code environment}, never the argument list. {@link #finish()} fails loudly on any exit
- * code but 0.
+ * A child process whose data is its stdout ({@link #start}) or its stdin ({@link #startReading}), and whose stderr is
+ * kept (the last 64 KiB) for the error message. Secrets go in through {@code environment}, never the argument list.
+ * {@link #finish()} fails loudly on any exit code but 0.
  */
 public final class ChildProcess implements AutoCloseable {
     private static final int STDERR_TAIL = 64 * 1024;
@@ -30,13 +30,28 @@ public final class ChildProcess implements AutoCloseable {
         this.stderrReader.start();
     }
 
+    /** Starts a child whose stdout is the data; its stdin is closed at once. */
     public static ChildProcess start(String what, List<String> command, Map<String, String> environment) {
+        return start(what, command, environment, false);
+    }
+
+    /** Starts a child that reads its data from {@link #stdin()}; its stdout is discarded. */
+    public static ChildProcess startReading(String what, List<String> command, Map<String, String> environment) {
+        return start(what, command, environment, true);
+    }
+
+    private static ChildProcess start(String what, List<String> command, Map<String, String> environment, boolean reading) {
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().putAll(environment);
         pb.redirectInput(ProcessBuilder.Redirect.PIPE);
+        if (reading) {
+            pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        }
         try {
             ChildProcess child = new ChildProcess(what, pb.start());
-            child.process.getOutputStream().close();
+            if (!reading) {
+                child.process.getOutputStream().close();
+            }
             return child;
         } catch (IOException e) {
             throw new DrException(Failure.SOURCE, "cannot start " + command.get(0) + " for " + what + ": " + e.getMessage()
@@ -46,6 +61,10 @@ public final class ChildProcess implements AutoCloseable {
 
     public InputStream stdout() {
         return process.getInputStream();
+    }
+
+    public java.io.OutputStream stdin() {
+        return process.getOutputStream();
     }
 
     public long pid() {

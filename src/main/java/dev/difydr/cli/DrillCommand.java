@@ -1,0 +1,40 @@
+package dev.difydr.cli;
+
+import dev.difydr.config.Config;
+import dev.difydr.drill.DrillReport;
+import dev.difydr.drill.DrillRun;
+import dev.difydr.repository.Repository;
+import dev.difydr.restore.StepListener;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "drill", description = {
+        "Prove a backup restores: restore it into scratch databases without touching Dify, validate, smoke-check a drill",
+        "Dify if configured, measure RTO and RPO, and write report.json and report.md to drills/<id>/ in the repository."})
+final class DrillCommand implements Callable<Integer> {
+    @ParentCommand
+    Cli cli;
+
+    @Parameters(paramLabel = "ID", arity = "0..1", defaultValue = "latest", description = "A backup id, or 'latest' (default).")
+    String id;
+
+    @Option(names = "--keep", description = "Keep the scratch databases (they are dropped by default).")
+    boolean keep;
+
+    @Option(names = "--read-data", description = "In preflight, re-read every byte of the backup, not only the sizes.")
+    boolean readData;
+
+    @Override
+    public Integer call() {
+        Config config = cli.loadConfig();
+        try (Repository repository = cli.openRepository(config)) {
+            DrillReport report = new DrillRun(config, repository, cli::progress, StepListener.NONE, Clock.systemUTC()).run(id, keep, readData);
+            cli.print(report);
+            return report.exitCode();
+        }
+    }
+}

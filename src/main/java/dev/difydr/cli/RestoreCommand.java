@@ -1,0 +1,110 @@
+package dev.difydr.cli;
+
+import dev.difydr.DrException;
+import dev.difydr.Failure;
+import dev.difydr.config.Config;
+import dev.difydr.repository.Repository;
+import dev.difydr.restore.Journal;
+import dev.difydr.restore.JournalStore;
+import dev.difydr.restore.RestoreReport;
+import dev.difydr.restore.RestoreWorkflow;
+import dev.difydr.restore.StepListener;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.Console;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "restore", description = {
+        "Restore a backup into fresh databases and point Dify at them: preflight, record, scale-down, restore-databases,",
+        "validate, rewire, scale-up, smoke-checks, finish. Any failure after scale-down rolls everything back."})
+final class RestoreCommand implements Callable<Integer> {
+    @ParentCommand
+    Cli cli;
+
+    @Parameters(paramLabel = "ID", arity = "0..1", description = "A backup id, or 'latest'.")
+    String id;
+
+    @ArgGroup(exclusive = true)
+    Mode mode = new Mode();
+
+    static final class Mode {
+        @Option(names = "--plan", description = "Show every step with its targets and change nothing.")
+        boolean plan;
+
+        @Option(names = "--yes", description = "Run without asking.")
+        boolean yes;
+
+        @Option(names = "--resume", paramLabel = "RESTORE_ID", description = "Continue an interrupted restore from its journal.")
+        String resume;
+
+        @Option(names = "--rollback", paramLabel = "RESTORE_ID", description = "Undo a restore: old settings, recorded replicas.")
+        String rollback;
+    }
+
+    @Option(names = "--target-database", paramLabel = "[SOURCE=]NAME",
+            description = "Name of a new database (default <source>_restore_<backup id>); NAME alone names the main database's copy.")
+    List<String> targetDatabases = new ArrayList<>();
+
+    @Option(names = "--target-host", paramLabel = "HOST[:PORT]",
+            description = "Restore onto another PostgreSQL server; Dify's DB_HOST/DB_PORT are rewired to it.")
+    String targetHost;
+
+    @Option(names = "--replicas", paramLabel = "DEPLOYMENT=N", description = "Scale a Deployment to N instead of its recorded replicas.")
+    Map<String, Integer> replicas = new LinkedHashMap<>();
+
+    @Option(names = "--read-data", description = "In preflight, re-read every byte of the backup, not only the sizes.")
+    boolean readData;
+
+    @Override
+    public Integer call() {
+        Config config = cli.loadConfig();
+        try (Repository repository = cli.openRepository(config); KubernetesClient client = cli.kubernetesClient(config)) {
+            JournalStore journals = new JournalStore(repository, cli.stateDir(config));
+            RestoreWorkflow workflow = new RestoreWorkflow(config, repository, client, journals, cli::progress, StepListener.NONE, Clock.systemUTC());
+            Journal journal;
+            if (mode.resume != null || mode.rollback != null) {
+                if (id != null || !targetDatabases.isEmpty() || targetHost != null || !replicas.isEmpty()) {
+                    throw new DrException(Failure.USAGE, "--resume and --rollback take only the restore id; the journal holds everything else");
+                }
+                journal = mode.resume != null ? workflow.resume(mode.resume) : workflow.rollback(mode.rollback);
+            } else {
+                if (id == null) {
+                    throw new DrException(Failure.USAGE, "name the backup to restore (an id from 'dify-dr list', or 'latest')");
+                }
+                Journal plan = workflow.plan(new RestoreWorkflow.Request(id, targetDatabases, targetHost, readData, replicas));
+                if (mode.plan) {
+                    journal = plan;
+                } else {
+                    if (!mode.yes && !confirmed(new RestoreReport(plan, "", "").toText())) {
+                        throw new DrException(Failure.USAGE, "restore not confirmed; nothing was changed");
+                    }
+                    journal = workflow.run(plan);
+                }
+            }
+            RestoreReport report = new RestoreReport(journal, journals.localPath(journal.id).toString(), journals.repositoryKey(journal.id));
+            cli.print(report);
+            return report.exitCode();
+        }
+    }
+
+    /** Asks once on a terminal; without one (a CronJob, a pipe) there is nobody to ask, so it refuses. */
+    private boolean confirmed(String plan) {
+        Console console = System.console();
+        if (console == null || cli.json()) {
+            throw new DrException(Failure.USAGE, "restore changes the running Dify: pass --plan to see the steps, or --yes to run them"
+                    + " (there is no terminal to ask on)");
+        }
+        console.writer().print(plan);
+        String answer = console.readLine("Type 'yes' to run this restore: ");
+        return answer != null && answer.strip().equalsIgnoreCase("yes");
+    }
+}

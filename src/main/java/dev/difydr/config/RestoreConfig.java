@@ -1,0 +1,26 @@
+package dev.difydr.config;
+
+/**
+ * How databases are restored. {@code target} is the server to restore into when it is not the one in
+ * {@code postgres} (its unset keys are taken from {@code postgres}); {@code databaseOwner} overrides the owner of the
+ * new databases, which is otherwise Dify's own {@code DB_USERNAME}. {@code tempDir} holds the decompressed dump that
+ * lets {@code pg_restore} run {@code jobs} workers; without room there the dump is streamed to a single worker.
+ */
+public record RestoreConfig(
+        PostgresTarget target,
+        String databaseOwner,
+        String tempDir,
+        Integer jobs,
+        String journalDir) {
+
+    public static final RestoreConfig DEFAULT = new RestoreConfig(null, null, null, null, null);
+
+    public RestoreConfig {
+        tempDir = tempDir == null ? System.getProperty("java.io.tmpdir") : tempDir;
+        jobs = jobs == null ? Math.max(2, Runtime.getRuntime().availableProcessors()) : jobs;
+    }
+
+    /** A PostgreSQL server to restore into; unset keys fall back to the {@code postgres} section. */
+    public record PostgresTarget(String host, Integer port, String user, Secret password, String sslmode) {
+    }
+}

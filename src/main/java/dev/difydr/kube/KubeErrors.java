@@ -1,0 +1,23 @@
+package dev.difydr.kube;
+
+import dev.difydr.DrException;
+import dev.difydr.Failure;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+
+/** Turns a Kubernetes API error into a failure that says what was attempted and what usually fixes it. */
+final class KubeErrors {
+    private KubeErrors() {
+    }
+
+    static DrException failed(String what, String namespace, KubernetesClientException e) {
+        String hint = switch (e.getCode()) {
+            case 401 -> ": the credentials were refused (check the kubeconfig or the service account token)";
+            case 403 -> ": permission denied; dify-dr needs get/list/patch on deployments, configmaps and secrets and list on pods in namespace "
+                    + namespace + " (see charts/dify-dr's Role)";
+            case 404 -> ": not found in namespace " + namespace;
+            case 409 -> ": changed by someone else meanwhile; run the command again";
+            default -> ": " + (e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage());
+        };
+        return new DrException(Failure.KUBERNETES, "Kubernetes: cannot " + what + hint, e);
+    }
+}

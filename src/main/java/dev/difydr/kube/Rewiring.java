@@ -1,0 +1,130 @@
+package dev.difydr.kube;
+
+import dev.difydr.DrException;
+import dev.difydr.Failure;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Applies {@link EnvChange}s. Environment read through {@code envFrom} or {@code valueFrom} is fixed when a container
+ * starts, so every Deployment that reads a changed value gets a new {@code kubectl.kubernetes.io/restartedAt} pod
+ * annotation: its pods are replaced even where nothing in the Deployment itself changed.
+ */
+public final class Rewiring {
+    static final String RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
+
+    private final KubernetesClient client;
+    private final String namespace;
+
+    public Rewiring(KubernetesClient client, String namespace) {
+        this.client = client;
+        this.namespace = namespace;
+    }
+
+    /** Sets each change to its new value ({@code forward}) or back to its old one; returns how many were changed. */
+    public int apply(List<EnvChange> changes, boolean forward) {
+        Set<String> restart = new LinkedHashSet<>();
+        int changed = 0;
+        for (EnvChange c : changes) {
+            String from = forward ? c.oldValue() : c.newValue();
+            String to = forward ? c.newValue() : c.oldValue();
+            String current = current(c.source());
+            if (to.equals(current)) {
+                restart.addAll(c.deployments());
+                continue;
+            }
+            if (!from.equals(current)) {
+                throw new DrException(Failure.KUBERNETES, c.source().describe() + " is '" + current + "', expected '" + from
+                        + "': it was changed by someone else; set it to '" + to + "' by hand or restore its value first");
+            }
+            set(c.source(), to);
+            restart.addAll(c.deployments());
+            changed++;
+        }
+        String now = Instant.now().toString();
+        for (String deployment : restart) {
+            editDeployment(deployment, d -> {
+                var meta = d.getSpec().getTemplate().getMetadata();
+                if (meta.getAnnotations() == null) {
+                    meta.setAnnotations(new HashMap<>());
+                }
+                meta.getAnnotations().put(RESTARTED_AT, now);
+            });
+        }
+        return changed;
+    }
+
+    private String current(EnvSource s) {
+        try {
+            return switch (s.kind()) {
+                case INLINE -> {
+                    Deployment d = client.apps().deployments().inNamespace(namespace).withName(s.deployment()).get();
+                    if (d == null) {
+                        throw new DrException(Failure.KUBERNETES, "Deployment " + s.deployment() + " is gone from namespace " + namespace);
+                    }
+                    yield entry(d, s).getValue();
+                }
+                case CONFIG_MAP -> {
+                    var cm = client.configMaps().inNamespace(namespace).withName(s.object()).get();
+                    yield cm == null || cm.getData() == null ? null : cm.getData().get(s.key());
+                }
+                case SECRET -> {
+                    var secret = client.secrets().inNamespace(namespace).withName(s.object()).get();
+                    String b64 = secret == null || secret.getData() == null ? null : secret.getData().get(s.key());
+                    yield b64 == null ? null : new String(Base64.getDecoder().decode(b64), StandardCharsets.UTF_8);
+                }
+            };
+        } catch (KubernetesClientException e) {
+            throw KubeErrors.failed("read " + s.describe(), namespace, e);
+        }
+    }
+
+    private void set(EnvSource s, String value) {
+        try {
+            switch (s.kind()) {
+                case INLINE -> editDeployment(s.deployment(), d -> entry(d, s).setValue(value));
+                case CONFIG_MAP -> client.configMaps().inNamespace(namespace).withName(s.object()).edit(cm -> {
+                    cm.getData().put(s.key(), value);
+                    return cm;
+                });
+                case SECRET -> client.secrets().inNamespace(namespace).withName(s.object()).edit(secret -> {
+                    secret.getData().put(s.key(), Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)));
+                    return secret;
+                });
+            }
+        } catch (KubernetesClientException e) {
+            throw KubeErrors.failed("change " + s.describe(), namespace, e);
+        }
+    }
+
+    private void editDeployment(String name, java.util.function.Consumer<Deployment> change) {
+        try {
+            client.apps().deployments().inNamespace(namespace).withName(name).edit(d -> {
+                change.accept(d);
+                return d;
+            });
+        } catch (KubernetesClientException e) {
+            throw KubeErrors.failed("change Deployment " + name, namespace, e);
+        }
+    }
+
+    private static EnvVar entry(Deployment d, EnvSource s) {
+        var pod = d.getSpec().getTemplate().getSpec();
+        List<Container> containers = s.init() ? pod.getInitContainers() : pod.getContainers();
+        Container c = containers == null ? null : containers.stream().filter(x -> x.getName().equals(s.container())).findFirst().orElse(null);
+        if (c == null || c.getEnv() == null || c.getEnv().size() <= s.index() || !s.key().equals(c.getEnv().get(s.index()).getName())) {
+            throw new DrException(Failure.KUBERNETES, s.describe() + " is no longer where it was (the Deployment was changed meanwhile)");
+        }
+        return c.getEnv().get(s.index());
+    }
+}

@@ -1,0 +1,129 @@
+package dev.difydr.restore;
+
+import dev.difydr.DrException;
+import dev.difydr.Failure;
+import dev.difydr.pipeline.Progress;
+import dev.difydr.repository.Artifact;
+import dev.difydr.repository.DatabaseFacts;
+import dev.difydr.repository.Manifest;
+import dev.difydr.repository.Repository;
+import dev.difydr.source.postgres.DifyFacts;
+import dev.difydr.source.postgres.PostgresLogicalRestore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The database part shared by restore and drill: create each new database, restore its dump, and compare what it
+ * holds with what the manifest recorded. Progress is written to the journal after each change, so that a resumed
+ * run knows which databases it made itself.
+ */
+public final class DatabaseSteps {
+    private static final Logger log = LoggerFactory.getLogger(DatabaseSteps.class);
+
+    private final Repository repository;
+    private final Manifest manifest;
+    private final PostgresLogicalRestore target;
+    private final int jobs;
+    private final Path tempDir;
+    private final Function<String, Progress> progress;
+    private final Runnable save;
+
+    public DatabaseSteps(Repository repository, Manifest manifest, PostgresLogicalRestore target, int jobs, Path tempDir,
+                         Function<String, Progress> progress, Runnable save) {
+        this.repository = repository;
+        this.manifest = manifest;
+        this.target = target;
+        this.jobs = jobs;
+        this.tempDir = tempDir;
+        this.progress = progress;
+        this.save = save;
+    }
+
+    /** The logical dumps of a backup, refusing a backup that has none. */
+    public static List<Artifact> dumps(Manifest m) {
+        List<Artifact> dumps = m.artifacts().stream().filter(a -> "postgres".equals(a.kind())).toList();
+        if (dumps.isEmpty()) {
+            throw new DrException(Failure.VERIFY, "backup " + m.id() + " holds no PostgreSQL dump: nothing to restore");
+        }
+        return dumps;
+    }
+
+    /** Refuses names that exist on the target, before anything is created. */
+    public void checkFree(List<Journal.TargetDatabase> databases) {
+        for (Journal.TargetDatabase d : databases) {
+            if (!d.creating && target.exists(d.target)) {
+                throw target.exists(d.target, null);
+            }
+        }
+    }
+
+    public String restoreAll(List<Journal.TargetDatabase> databases) {
+        List<String> done = new ArrayList<>();
+        for (Journal.TargetDatabase d : databases) {
+            if (d.restored) {
+                continue;
+            }
+            if (d.creating && target.exists(d.target)) {
+                log.info("dropping the unfinished database '{}' left by the interrupted run that created it", d.target);
+                target.drop(d.target);
+            }
+            d.creating = true;
+            save.run();
+            long start = System.nanoTime();
+            target.create(d.target, d.owner);
+            Artifact artifact = artifact(d);
+            log.info("restoring {} into database '{}' on {}", d.artifact, d.target, target.where());
+            PostgresLogicalRestore.Restored r;
+            try (InputStream in = repository.store().open(d.artifact); Progress p = progress.apply("restore " + d.target)) {
+                r = target.restore(d.target, d.owner, artifact, in, jobs, tempDir, p);
+            } catch (IOException e) {
+                throw new DrException(Failure.STORE, "cannot read " + d.artifact + ": " + e.getMessage(), e);
+            }
+            d.restored = true;
+            d.method = r.method();
+            d.jobs = r.jobs();
+            d.seconds = Math.round((System.nanoTime() - start) / 1e6) / 1000.0;
+            save.run();
+            done.add(d.source + " -> " + d.target + " (" + r.method() + ", " + d.seconds + " s)");
+        }
+        return String.join("; ", done);
+    }
+
+    private Artifact artifact(Journal.TargetDatabase d) {
+        return manifest.artifacts().stream().filter(a -> a.path().equals(d.artifact)).findFirst()
+                .orElseThrow(() -> new DrException(Failure.VERIFY, "manifest of " + manifest.id() + " has no artifact " + d.artifact));
+    }
+
+    /** Compares row counts and {@code alembic_version} with the manifest; throws, naming every difference. */
+    public String validate(List<Journal.TargetDatabase> databases) {
+        List<String> problems = new ArrayList<>();
+        List<String> ok = new ArrayList<>();
+        for (Journal.TargetDatabase d : databases) {
+            DatabaseFacts recorded = manifest.postgres() == null ? null : manifest.postgres().databases().stream()
+                    .filter(f -> f.name().equals(d.source)).findFirst().orElse(null);
+            if (recorded == null) {
+                problems.add(d.target + ": the backup recorded no facts for database " + d.source);
+                d.validated = false;
+                continue;
+            }
+            List<String> diff = DifyFacts.differences(recorded, target.facts(d.target));
+            d.validated = diff.isEmpty();
+            if (diff.isEmpty()) {
+                ok.add(d.target + ": " + recorded.rowCounts().size() + " key tables and alembic_version " + recorded.alembicVersion() + " match");
+            } else {
+                problems.add(d.target + ": " + String.join(", ", diff));
+            }
+        }
+        save.run();
+        if (!problems.isEmpty()) {
+            throw new DrException(Failure.VERIFY, "restored databases differ from the backup: " + String.join("; ", problems));
+        }
+        return String.join("; ", ok);
+    }
+}

@@ -1,0 +1,112 @@
+package dev.difydr.restore;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.difydr.kube.EnvChange;
+import dev.difydr.smoke.SmokeResult;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything a restore decided and did, rewritten after every step so that a crashed restore can be resumed or
+ * undone from it: the recorded replicas and database settings (the only record of how Dify was), the databases
+ * created, each step with its timing, the smoke results and the failure. It holds no secret.
+ */
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+public final class Journal {
+    public static final String PLANNED = "planned";
+    public static final String RUNNING = "running";
+    public static final String COMPLETED = "completed";
+    public static final String ROLLING_BACK = "rolling_back";
+    public static final String ROLLED_BACK = "rolled_back";
+    public static final String ROLLBACK_FAILED = "rollback_failed";
+    public static final String FAILED = "failed";
+
+    public int formatVersion = 1;
+    public String id;
+    public String backupId;
+    public String deployment;
+    public String toolVersion;
+    public String namespace;
+    public String state = PLANNED;
+    public Instant createdAt;
+    public Instant finishedAt;
+    /** The server the new databases are created on; Dify's DB_HOST/DB_PORT are rewired to it when {@code moveServer}. */
+    public String targetHost;
+    public int targetPort;
+    public boolean moveServer;
+    public java.util.Map<String, Integer> replicaOverrides = new java.util.LinkedHashMap<>();
+    /** Set when the rollback was asked for ({@code restore --rollback}) rather than caused by a failure. */
+    public boolean rollbackRequested;
+    public List<TargetDatabase> databases = new ArrayList<>();
+    public List<RecordedWorkload> workloads = new ArrayList<>();
+    public List<String> untouchedWorkloads = new ArrayList<>();
+    public List<EnvChange> changes = new ArrayList<>();
+    public List<String> smokeChecks = new ArrayList<>();
+    public List<String> warnings = new ArrayList<>();
+    public List<StepRecord> steps = new ArrayList<>();
+    public List<SmokeResult> smoke = new ArrayList<>();
+    public List<StepRecord> rollback = new ArrayList<>();
+    public List<SmokeResult> rollbackSmoke = new ArrayList<>();
+    public String failure;
+    public String rollbackFailure;
+
+    /** A database of the backup and the new database it goes into. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static final class TargetDatabase {
+        public String source;
+        public String target;
+        public String owner;
+        public String artifact;
+        public long plainBytes;
+        /** Set just before CREATE DATABASE: a database of this name found on resume was made by this restore. */
+        public boolean creating;
+        public boolean restored;
+        public String method;
+        public Integer jobs;
+        public Boolean validated;
+        public Double seconds;
+
+        public TargetDatabase() {
+        }
+
+        TargetDatabase(String source, String target, String owner, String artifact, long plainBytes) {
+            this.source = source;
+            this.target = target;
+            this.owner = owner;
+            this.artifact = artifact;
+            this.plainBytes = plainBytes;
+        }
+    }
+
+    /** A Deployment stopped by the restore and the replicas it is brought back to. */
+    public record RecordedWorkload(String name, String role, int replicas) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static final class StepRecord {
+        public String name;
+        public String status;
+        public Instant startedAt;
+        public Instant finishedAt;
+        public Double seconds;
+        public String detail;
+        public String error;
+
+        public StepRecord() {
+        }
+
+        StepRecord(String name) {
+            this.name = name;
+        }
+    }
+
+    public StepRecord step(String name) {
+        return steps.stream().filter(s -> s.name.equals(name)).findFirst().orElse(null);
+    }
+
+    public boolean completed(String name) {
+        StepRecord s = step(name);
+        return s != null && "completed".equals(s.status);
+    }
+}

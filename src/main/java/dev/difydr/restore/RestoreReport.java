@@ -1,0 +1,130 @@
+package dev.difydr.restore;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import dev.difydr.Failure;
+import dev.difydr.Printable;
+import dev.difydr.kube.EnvChange;
+import dev.difydr.pipeline.Bytes;
+import dev.difydr.smoke.SmokeResult;
+import java.util.List;
+
+/** A restore as the operator sees it: the plan before it runs, or what happened after. */
+public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal, String repositoryJournal) implements Printable {
+
+    /** 0 for a plan, a completed restore or a requested rollback; otherwise the failure class of the outcome. */
+    @JsonIgnore
+    public int exitCode() {
+        return switch (journal.state) {
+            case Journal.ROLLED_BACK -> journal.rollbackRequested ? 0 : Failure.ROLLED_BACK.exitCode();
+            case Journal.ROLLBACK_FAILED, Journal.ROLLING_BACK -> Failure.ROLLBACK_FAILED.exitCode();
+            case Journal.FAILED -> Failure.INTERNAL.exitCode();
+            default -> 0;
+        };
+    }
+
+    @Override
+    public String toText() {
+        return Journal.PLANNED.equals(journal.state) ? plan() : outcome();
+    }
+
+    private String plan() {
+        Journal j = journal;
+        StringBuilder sb = new StringBuilder();
+        sb.append("Restore plan for backup ").append(j.backupId).append(" (nothing has been changed)\n");
+        sb.append("  ").append(j.step("preflight").detail).append('\n');
+        sb.append("Steps:\n");
+        sb.append("  1. preflight          done\n");
+        sb.append("  2. record             save these replicas and database settings to the journal\n");
+        sb.append("  3. scale-down         ");
+        sb.append(String.join(", ", j.workloads.stream().map(w -> w.name() + " (" + w.role() + ") " + w.replicas() + " -> 0").toList()));
+        sb.append("; wait until their pods are gone\n");
+        sb.append("  4. restore-databases  on ").append(j.targetHost).append(':').append(j.targetPort).append('\n');
+        for (Journal.TargetDatabase d : j.databases) {
+            sb.append("       create ").append(d.target).append(" (owner ").append(d.owner).append(") from ").append(d.artifact)
+                    .append(" (").append(Bytes.human(d.plainBytes)).append(")\n");
+        }
+        sb.append("  5. validate           row counts of Dify's key tables and alembic_version must equal the backup's\n");
+        sb.append("  6. rewire\n");
+        for (EnvChange c : j.changes) {
+            sb.append("       ").append(c.describe()).append('\n');
+        }
+        sb.append("  7. scale-up           ");
+        sb.append(String.join(", ", j.workloads.stream().map(w -> w.name() + " 0 -> " + w.replicas()).toList()));
+        sb.append("; wait for the rollouts\n");
+        sb.append("  8. smoke-checks");
+        if (j.smokeChecks.isEmpty()) {
+            sb.append("       none configured\n");
+        } else {
+            sb.append('\n');
+            j.smokeChecks.forEach(s -> sb.append("       ").append(s).append('\n'));
+        }
+        sb.append("  9. finish             on any failure after step 3: stop the writers, rewire back, scale back to the\n");
+        sb.append("                        recorded replicas, smoke-check the old state. No database is dropped.\n");
+        if (!j.untouchedWorkloads.isEmpty()) {
+            sb.append("Not touched: ").append(String.join(", ", j.untouchedWorkloads)).append('\n');
+        }
+        warnings(sb);
+        sb.append("Run it with the same arguments and --yes instead of --plan.\n");
+        return sb.toString();
+    }
+
+    private String outcome() {
+        Journal j = journal;
+        StringBuilder sb = new StringBuilder();
+        sb.append("Restore ").append(j.id).append(" of backup ").append(j.backupId).append(": ").append(j.state.replace('_', ' ')).append('\n');
+        steps(sb, j.steps);
+        for (Journal.TargetDatabase d : j.databases) {
+            sb.append("  database ").append(d.source).append(" -> ").append(d.target).append(" on ").append(j.targetHost).append(':').append(j.targetPort)
+                    .append(d.restored ? " restored" : " not restored").append(d.method == null ? "" : " (" + d.method + ")")
+                    .append(Boolean.TRUE.equals(d.validated) ? ", validated" : "").append('\n');
+        }
+        smoke(sb, "smoke", j.smoke);
+        if (j.failure != null) {
+            sb.append("Failure: ").append(j.failure).append('\n');
+        }
+        if (!j.rollback.isEmpty()) {
+            sb.append("Rollback:\n");
+            steps(sb, j.rollback);
+            smoke(sb, "smoke (old state)", j.rollbackSmoke);
+        }
+        if (j.rollbackFailure != null) {
+            sb.append("Rollback failure: ").append(j.rollbackFailure).append('\n');
+        }
+        warnings(sb);
+        switch (j.state) {
+            case Journal.COMPLETED -> sb.append("Dify now reads ").append(String.join(", ", j.databases.stream().map(d -> d.target).toList()))
+                    .append(". Update postgres.databases in the dify-dr configuration so that the next backups cover them.\n")
+                    .append("Undo with: dify-dr restore --rollback ").append(j.id).append('\n');
+            case Journal.ROLLED_BACK -> sb.append("Dify runs on its old databases again with the recorded replicas. The restored copies were kept: ")
+                    .append(String.join(", ", j.databases.stream().filter(d -> d.creating).map(d -> d.target).toList())).append('\n');
+            case Journal.ROLLBACK_FAILED -> sb.append("Dify needs an operator: fix the cause above, then run: dify-dr restore --rollback ")
+                    .append(j.id).append(" (it continues from the failed step)\n");
+            default -> sb.append("Continue with: dify-dr restore --resume ").append(j.id).append(", or undo with: dify-dr restore --rollback ")
+                    .append(j.id).append('\n');
+        }
+        sb.append("Journal: ").append(localJournal).append(" and ").append(repositoryJournal).append(" in the repository\n");
+        return sb.toString();
+    }
+
+    private static void steps(StringBuilder sb, List<Journal.StepRecord> steps) {
+        for (Journal.StepRecord s : steps) {
+            sb.append(String.format("  %-24s %-9s %8s  %s%n", s.name, s.status, s.seconds == null ? "" : String.format("%.1f s", s.seconds),
+                    s.error != null ? s.error : s.detail == null ? "" : s.detail));
+        }
+    }
+
+    private static void smoke(StringBuilder sb, String title, List<SmokeResult> results) {
+        for (SmokeResult r : results) {
+            sb.append("  ").append(title).append(' ').append(r.ok() ? "ok  " : "FAIL").append(' ').append(r.name()).append(": ")
+                    .append(r.detail()).append(" (").append(r.attempts()).append(" attempts)\n");
+        }
+    }
+
+    private void warnings(StringBuilder sb) {
+        if (!journal.warnings.isEmpty()) {
+            sb.append("Warnings:\n");
+            journal.warnings.forEach(w -> sb.append("  - ").append(w).append('\n'));
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.difydr.restore;
+
+import dev.difydr.DrException;
+import java.time.Clock;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs named steps into a list of {@link Journal.StepRecord}s: each is timed, saved when it starts and when it
+ * ends, and skipped when the list already shows it completed (which is how a resumed run continues).
+ */
+public final class Steps {
+    private static final Logger log = LoggerFactory.getLogger(Steps.class);
+
+    private final List<Journal.StepRecord> records;
+    private final Runnable save;
+    private final StepListener listener;
+    private final Clock clock;
+
+    public Steps(List<Journal.StepRecord> records, Runnable save, StepListener listener, Clock clock) {
+        this.records = records;
+        this.save = save;
+        this.listener = listener;
+        this.clock = clock;
+    }
+
+    /** Runs a step whose body returns a one-line account of what it did. */
+    public void run(String name, Supplier<String> body) {
+        Journal.StepRecord r = records.stream().filter(s -> s.name.equals(name)).findFirst().orElse(null);
+        if (r != null && "completed".equals(r.status)) {
+            return;
+        }
+        listener.before(name);
+        if (r == null) {
+            r = new Journal.StepRecord(name);
+            records.add(r);
+        }
+        r.status = "running";
+        r.startedAt = clock.instant();
+        r.finishedAt = null;
+        r.error = null;
+        save.run();
+        log.info("step {}: started", name);
+        long start = System.nanoTime();
+        try {
+            r.detail = body.get();
+        } catch (RuntimeException e) {
+            r.status = "failed";
+            r.error = e instanceof DrException d ? d.getMessage() : e.toString();
+            finish(r, start);
+            log.error("step {}: failed after {} s: {}", name, r.seconds, r.error);
+            throw e;
+        }
+        r.status = "completed";
+        finish(r, start);
+        log.info("step {}: completed in {} s{}", name, r.seconds, r.detail == null || r.detail.isEmpty() ? "" : ": " + r.detail);
+        listener.after(name);
+    }
+
+    private void finish(Journal.StepRecord r, long start) {
+        r.finishedAt = clock.instant();
+        r.seconds = Math.round((System.nanoTime() - start) / 1e6) / 1000.0;
+        save.run();
+    }
+}

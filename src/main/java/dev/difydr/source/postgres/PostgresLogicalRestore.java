@@ -1,0 +1,200 @@
+package dev.difydr.source.postgres;
+
+import dev.difydr.DrException;
+import dev.difydr.Failure;
+import dev.difydr.pipeline.ArtifactPipeline;
+import dev.difydr.pipeline.Progress;
+import dev.difydr.repository.Artifact;
+import dev.difydr.repository.DatabaseFacts;
+import dev.difydr.source.ChildProcess;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Restores logical dumps into new databases on one server. It creates databases but never replaces one: a name that
+ * exists is refused. With room in the temp directory the dump is decompressed to a private file first, so that
+ * {@code pg_restore --jobs} can work in parallel (it needs a seekable archive); otherwise it is streamed into a
+ * single {@code pg_restore}. Either way every byte is checked against both SHA-256s of the manifest.
+ */
+public final class PostgresLogicalRestore {
+    private static final Logger log = LoggerFactory.getLogger(PostgresLogicalRestore.class);
+    private static final long SPARE_BYTES = 256L << 20;
+    private static final String DUPLICATE_DATABASE = "42P04";
+
+    private final PostgresConnector server;
+
+    public PostgresLogicalRestore(PostgresConnector server) {
+        this.server = server;
+    }
+
+    public String where() {
+        return server.where();
+    }
+
+    /** Connects to the server and checks {@code pg_restore}; returns "server version; pg_restore version". */
+    public String preflight() {
+        try (Connection c = server.connect("postgres")) {
+            String version = PostgresConnector.serverVersion(c);
+            return "PostgreSQL " + version + "; " + server.toolVersion("pg_restore", version);
+        } catch (SQLException e) {
+            throw server.unreachable("postgres", e);
+        }
+    }
+
+    public boolean exists(String database) {
+        return query("SELECT 1 FROM pg_database WHERE datname = ?", database);
+    }
+
+    public boolean roleExists(String role) {
+        return query("SELECT 1 FROM pg_roles WHERE rolname = ?", role);
+    }
+
+    private boolean query(String sql, String arg) {
+        try (Connection c = server.connect("postgres"); var ps = c.prepareStatement(sql)) {
+            ps.setString(1, arg);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw server.unreachable("postgres", e);
+        }
+    }
+
+    /** Creates an empty database owned by {@code owner}; refuses, never replaces, one that exists. */
+    public void create(String database, String owner) {
+        try (Connection c = server.connect("postgres"); Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + quote(database) + " OWNER " + quote(owner) + " TEMPLATE template0");
+        } catch (SQLException e) {
+            if (DUPLICATE_DATABASE.equals(e.getSQLState())) {
+                throw exists(database, e);
+            }
+            throw new DrException(Failure.SOURCE, "cannot create database '" + database + "' on PostgreSQL " + where() + ": " + e.getMessage(), e);
+        }
+    }
+
+    public DrException exists(String database, Throwable cause) {
+        return new DrException(Failure.USAGE, "database '" + database + "' already exists on PostgreSQL " + where()
+                + "; dify-dr never restores over an existing database: choose another name with --target-database", cause);
+    }
+
+    /** Drops a database dify-dr created itself (a drill's scratch copy, or a restore's unfinished one). */
+    public void drop(String database) {
+        try (Connection c = server.connect("postgres"); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + quote(database) + " WITH (FORCE)");
+        } catch (SQLException e) {
+            throw new DrException(Failure.SOURCE, "cannot drop database '" + database + "' on PostgreSQL " + where() + ": " + e.getMessage(), e);
+        }
+    }
+
+    public DatabaseFacts facts(String database) {
+        try (Connection c = server.connect(database)) {
+            return DifyFacts.read(c, database);
+        } catch (SQLException e) {
+            throw server.unreachable(database, e);
+        }
+    }
+
+    /** The {@code alembic_version} of a database (Dify's schema revision), or null when it has none. */
+    public String alembicVersion(String database) {
+        try (Connection c = server.connect(database); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT CASE WHEN to_regclass('public.alembic_version') IS NULL THEN NULL"
+                     + " ELSE (SELECT string_agg(version_num, ',' ORDER BY version_num) FROM public.alembic_version) END")) {
+            rs.next();
+            return rs.getString(1);
+        } catch (SQLException e) {
+            throw server.unreachable(database, e);
+        }
+    }
+
+    /** How a dump was restored: in parallel from a temp file, or streamed. */
+    public record Restored(String database, String method, int jobs, long plainBytes) {
+    }
+
+    /**
+     * Restores one artifact into {@code database} (which must exist and be empty), as {@code owner}: every object is
+     * created by that role, so Dify's user owns what it will use whatever roles owned the source.
+     */
+    public Restored restore(String database, String owner, Artifact artifact, InputStream stored, int jobs, Path tempDir, Progress progress) {
+        List<String> args = new ArrayList<>(List.of("--exit-on-error", "--no-owner", "--role=" + owner, "--dbname=" + database));
+        Path file = jobs > 1 ? tempFile(tempDir, database, artifact.plainBytes()) : null;
+        String what = "pg_restore into database '" + database + "' on " + where();
+        try {
+            if (file != null) {
+                try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
+                    check(artifact, ArtifactPipeline.reread(stored, out, progress));
+                }
+                args.add(0, "--jobs=" + jobs);
+                args.add(file.toString());
+                try (ChildProcess child = server.start(what, "pg_restore", args)) {
+                    child.finish();
+                }
+                return new Restored(database, "parallel from a temp file", jobs, artifact.plainBytes());
+            }
+            try (ChildProcess child = server.startReading(what, "pg_restore", args)) {
+                ArtifactPipeline.Reread reread;
+                try (OutputStream in = child.stdin()) {
+                    reread = ArtifactPipeline.reread(stored, in, progress);
+                } catch (IOException e) {
+                    child.finish();
+                    throw e;
+                }
+                child.finish();
+                check(artifact, reread);
+            }
+            return new Restored(database, "streamed", 1, artifact.plainBytes());
+        } catch (IOException e) {
+            throw new DrException(Failure.STORE, "cannot restore " + artifact.path() + " into database '" + database + "': " + e.getMessage(), e);
+        } finally {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException e) {
+                    log.warn("cannot remove temp file {}: {}", file, e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** A private temp file when the directory has room for the plain dump and some to spare; null otherwise. */
+    private static Path tempFile(Path dir, String database, long plainBytes) {
+        try {
+            long free = Files.getFileStore(dir).getUsableSpace();
+            if (free < plainBytes + Math.max(SPARE_BYTES, plainBytes / 10)) {
+                log.info("{} has {} MiB free, not enough for the {} MiB dump: streaming into one pg_restore worker",
+                        dir, free >> 20, plainBytes >> 20);
+                return null;
+            }
+            return Files.createTempFile(dir, "dify-dr-" + database + "-", ".dump", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (IOException | UnsupportedOperationException e) {
+            log.info("cannot use {} for a temp file ({}): streaming into one pg_restore worker", dir, e.getMessage());
+            return null;
+        }
+    }
+
+    private static void check(Artifact a, ArtifactPipeline.Reread r) {
+        String problem = r.decompressError() != null ? "does not decompress: " + r.decompressError()
+                : !r.storedSha256().equals(a.sha256()) ? "stored sha256 is " + r.storedSha256() + ", manifest says " + a.sha256()
+                : !r.plainSha256().equals(a.plainSha256()) || r.plainBytes() != a.plainBytes() ? "plain content differs from the manifest"
+                : null;
+        if (problem != null) {
+            throw new DrException(Failure.VERIFY, "artifact " + a.path() + " is damaged: " + problem + "; restore from another backup");
+        }
+    }
+
+    static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+}
