@@ -10,15 +10,15 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
- * Applies {@link EnvChange}s. Environment read through {@code envFrom} or {@code valueFrom} is fixed when a container
- * starts, so every Deployment that reads a changed value gets a new {@code kubectl.kubernetes.io/restartedAt} pod
- * annotation: its pods are replaced even where nothing in the Deployment itself changed.
+ * Applies {@link EnvChange}s, each as a patch that only applies over the value it expects. Environment read through
+ * {@code envFrom} or {@code valueFrom} is fixed when a container starts, so every Deployment that reads a changed
+ * value gets a new {@code kubectl.kubernetes.io/restartedAt} pod annotation: its pods are replaced even where nothing
+ * in the Deployment itself changed.
  */
 public final class Rewiring {
     static final String RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
@@ -47,19 +47,13 @@ public final class Rewiring {
                 throw new DrException(Failure.KUBERNETES, c.source().describe() + " is '" + current + "', expected '" + from
                         + "': it was changed by someone else; set it to '" + to + "' by hand or restore its value first");
             }
-            set(c.source(), to);
+            set(c.source(), from, to);
             restart.addAll(c.deployments());
             changed++;
         }
         String now = Instant.now().toString();
         for (String deployment : restart) {
-            editDeployment(deployment, d -> {
-                var meta = d.getSpec().getTemplate().getMetadata();
-                if (meta.getAnnotations() == null) {
-                    meta.setAnnotations(new HashMap<>());
-                }
-                meta.getAnnotations().put(RESTARTED_AT, now);
-            });
+            restart(deployment, now);
         }
         return changed;
     }
@@ -89,32 +83,57 @@ public final class Rewiring {
         }
     }
 
-    private void set(EnvSource s, String value) {
+    private void set(EnvSource s, String from, String to) {
         try {
             switch (s.kind()) {
-                case INLINE -> editDeployment(s.deployment(), d -> entry(d, s).setValue(value));
-                case CONFIG_MAP -> client.configMaps().inNamespace(namespace).withName(s.object()).edit(cm -> {
-                    cm.getData().put(s.key(), value);
-                    return cm;
-                });
-                case SECRET -> client.secrets().inNamespace(namespace).withName(s.object()).edit(secret -> {
-                    secret.getData().put(s.key(), Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)));
-                    return secret;
-                });
+                case INLINE -> {
+                    Deployment d = client.apps().deployments().inNamespace(namespace).withName(s.deployment()).get();
+                    entry(d, s);
+                    var pod = d.getSpec().getTemplate().getSpec();
+                    List<Container> containers = s.init() ? pod.getInitContainers() : pod.getContainers();
+                    int c = containers.indexOf(containers.stream().filter(x -> x.getName().equals(s.container())).findFirst().orElseThrow());
+                    String path = "/spec/template/spec/" + (s.init() ? "initContainers/" : "containers/") + c + "/env/" + s.index();
+                    new JsonPatch().test(path + "/name", s.key()).test(path + "/value", from).replace(path + "/value", to)
+                            .applyTo(client.apps().deployments().inNamespace(namespace).withName(s.deployment()));
+                }
+                case CONFIG_MAP -> {
+                    String path = "/data/" + JsonPatch.segment(s.key());
+                    new JsonPatch().test(path, from).replace(path, to).applyTo(client.configMaps().inNamespace(namespace).withName(s.object()));
+                }
+                case SECRET -> {
+                    String path = "/data/" + JsonPatch.segment(s.key());
+                    new JsonPatch().test(path, base64(from)).replace(path, base64(to))
+                            .applyTo(client.secrets().inNamespace(namespace).withName(s.object()));
+                }
             }
         } catch (KubernetesClientException e) {
+            if (e.getCode() == 409 || e.getCode() == 422) {
+                throw new DrException(Failure.KUBERNETES, s.describe() + " is no longer '" + from
+                        + "': it was changed by someone else meanwhile; check it and run the command again", e);
+            }
             throw KubeErrors.failed("change " + s.describe(), namespace, e);
         }
     }
 
-    private void editDeployment(String name, java.util.function.Consumer<Deployment> change) {
+    private static String base64(String value) {
+        return Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Marks the pod template so that the Deployment replaces its pods, as {@code kubectl rollout restart} does. */
+    private void restart(String name, String when) {
         try {
-            client.apps().deployments().inNamespace(namespace).withName(name).edit(d -> {
-                change.accept(d);
-                return d;
-            });
+            var resource = client.apps().deployments().inNamespace(namespace).withName(name);
+            Deployment d = resource.get();
+            if (d == null) {
+                throw new DrException(Failure.KUBERNETES, "Deployment " + name + " is gone from namespace " + namespace);
+            }
+            String annotations = "/spec/template/metadata/annotations";
+            JsonPatch patch = d.getSpec().getTemplate().getMetadata().getAnnotations() == null
+                    ? new JsonPatch().add(annotations, java.util.Map.of(RESTARTED_AT, when))
+                    : new JsonPatch().add(annotations + "/" + JsonPatch.segment(RESTARTED_AT), when);
+            patch.applyTo(resource);
         } catch (KubernetesClientException e) {
-            throw KubeErrors.failed("change Deployment " + name, namespace, e);
+            throw KubeErrors.failed("restart the pods of Deployment " + name, namespace, e);
         }
     }
 

@@ -34,10 +34,7 @@ public final class Rollouts {
 
     public void scale(String name, int replicas) {
         try {
-            client.apps().deployments().inNamespace(namespace).withName(name).edit(d -> {
-                d.getSpec().setReplicas(replicas);
-                return d;
-            });
+            new JsonPatch().add("/spec/replicas", replicas).applyTo(client.apps().deployments().inNamespace(namespace).withName(name));
         } catch (KubernetesClientException e) {
             throw KubeErrors.failed("scale Deployment " + name + " to " + replicas, namespace, e);
         }

@@ -1,0 +1,134 @@
+package dev.difydr.testsupport;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A Kubernetes API for tests: the fabric8 mock server in CRUD mode on plain HTTP at {@code 127.0.0.1} (random port),
+ * so that a CLI in another process can reach it by URL, with namespace {@code dify} and a {@link FakeController}
+ * acting as the Deployment controller and kubelet.
+ */
+public final class KubeCluster implements AutoCloseable {
+    public static final String NAMESPACE = "dify";
+
+    /** Held so that the level set here is not lost when the logger is collected; the mock logs every request at INFO. */
+    private static final Logger MOCK_LOG = Logger.getLogger("io.fabric8.mockwebserver.MockWebServer");
+
+    private final KubernetesMockServer server;
+    private final String url;
+    private final KubernetesClient client;
+    private final FakeController controller;
+
+    private KubeCluster(KubernetesMockServer server, String url) {
+        this.server = server;
+        this.url = url;
+        this.client = newClient(url);
+        this.controller = new FakeController(newClient(url), NAMESPACE);
+    }
+
+    public static KubeCluster start() {
+        MOCK_LOG.setLevel(Level.WARNING);
+        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(),
+                new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        server.init(loopback, 0);
+        KubeCluster cluster = new KubeCluster(server, "http://" + loopback.getHostAddress() + ":" + server.getPort());
+        cluster.client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+                .create();
+        return cluster;
+    }
+
+    private static KubernetesClient newClient(String url) {
+        Config config = new ConfigBuilder(Config.empty())
+                .withMasterUrl(url)
+                .withNamespace(NAMESPACE)
+                .withHttp2Disable(true)
+                .build();
+        return new KubernetesClientBuilder().withConfig(config).build();
+    }
+
+    /** A client of this cluster whose default namespace is {@value #NAMESPACE}. */
+    public KubernetesClient client() {
+        return client;
+    }
+
+    /** The API server's URL, for {@code KUBERNETES_MASTER} or {@code -Dkubernetes.master}. */
+    public String url() {
+        return url;
+    }
+
+    public String namespace() {
+        return NAMESPACE;
+    }
+
+    public FakeController controller() {
+        return controller;
+    }
+
+    /** Creates every object of a multi-document YAML stream on the classpath in the namespace. */
+    public void load(String classpathResource) {
+        try (InputStream in = KubeCluster.class.getResourceAsStream(classpathResource)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no such resource on the classpath: " + classpathResource);
+            }
+            client.load(in).inNamespace(NAMESPACE).resources()
+                    .filter(r -> r.item() != null)
+                    .forEach(r -> r.create());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Creates or replaces an Opaque Secret. The values go into {@code data} (base64), as the API server would store
+     * them: the mock keeps {@code stringData} as sent.
+     */
+    public void secret(String name, Map<String, String> stringData) {
+        Map<String, String> data = new LinkedHashMap<>();
+        stringData.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+        Secret secret = new SecretBuilder().withNewMetadata().withName(name).withNamespace(NAMESPACE).endMetadata()
+                .withType("Opaque").withData(data).build();
+        client.secrets().inNamespace(NAMESPACE).resource(secret).createOr(NonDeletingOperation::update);
+    }
+
+    /**
+     * Every key the douban chart's pods read from Secret {@code dify-credentials} (pods without all of them never
+     * start): the given database password, made-up values for the rest.
+     */
+    public static Map<String, String> doubanCredentials(String dbPassword) {
+        return Map.of("DB_PASSWORD", dbPassword, "REDIS_PASSWORD", "example-redis-password",
+                "CELERY_BROKER_URL", "redis://:example-redis-password@redis.example.internal:6379/1",
+                "SECRET_KEY", "example-secret-key", "WEAVIATE_API_KEY", "example-weaviate-key");
+    }
+
+    @Override
+    public void close() {
+        try {
+            controller.close();
+        } finally {
+            client.close();
+            server.destroy();
+        }
+    }
+}
