@@ -15,7 +15,7 @@ import java.util.stream.Stream;
  * PostgreSQL from the local binaries: initdb in a temp directory (as user {@code postgres} when running as root,
  * since initdb refuses root), password authentication over TCP on a random port, stopped and deleted on close.
  */
-final class LocalPostgres implements PostgresServer {
+public final class LocalPostgres implements PostgresServer {
     private static final Path BIN = findBin();
     private final Path dir;
     private final int port;
@@ -27,7 +27,7 @@ final class LocalPostgres implements PostgresServer {
         this.password = password;
     }
 
-    static String tool(String name) {
+    public static String tool(String name) {
         Path p = BIN.resolve(name);
         return Files.isExecutable(p) ? p.toString() : name;
     }

@@ -1,0 +1,229 @@
+package dev.difydr.restore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.difydr.testsupport.CliRun;
+import dev.difydr.testsupport.DifyTestbed;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Restores that go wrong: a failure at every step boundary, a rollout that never becomes ready, restored data that
+ * does not match the manifest, and a restore killed with SIGKILL and resumed. Dify ends where it was, or where the
+ * restore meant it to be — never in between.
+ */
+class RestoreFaultsIT extends RestoreTestBase {
+    private static final List<String> STEPS = List.of("preflight", "record", "scale-down", "restore-databases", "validate", "rewire",
+            "scale-up", "smoke-checks");
+
+    static Stream<Arguments> boundaries() {
+        return Stream.of(DifyChart.douban("dify"), DifyChart.boris("prod"))
+                .flatMap(chart -> STEPS.stream().map(step -> Arguments.of(chart, step)));
+    }
+
+    @ParameterizedTest(name = "{0} after {1}")
+    @MethodSource("boundaries")
+    void failureAfterAnyStepLeavesDifyAsItWas(DifyChart chart, String failAfter) {
+        start(chart);
+        String before = clusterState();
+        StepListener fault = new StepListener() {
+            @Override
+            public void after(String step) {
+                if (step.equals(failAfter)) {
+                    throw new IllegalStateException("injected failure after " + step);
+                }
+            }
+        };
+        RestoreWorkflow workflow = workflow(fault);
+
+        if (STEPS.indexOf(failAfter) < STEPS.indexOf("scale-down")) {
+            assertThatThrownBy(() -> workflow.run(workflow.plan(latest()))).hasMessageContaining("injected failure after " + failAfter);
+            assertThat(clusterState()).isEqualTo(before);
+            assertThat(tb.databases()).doesNotContain(copyOf("dify"));
+            return;
+        }
+        Journal j = workflow.run(workflow.plan(latest()));
+
+        assertThat(j.state).as(j.rollbackFailure).isEqualTo(Journal.ROLLED_BACK);
+        assertThat(j.failure).contains("injected failure after " + failAfter);
+        assertThat(j.rollback).extracting(s -> s.status).containsOnly("completed");
+        assertThat(new RestoreReport(j, "", "").exitCode()).isEqualTo(9);
+        assertDifyAsBefore(before);
+        assertThat(tb.databases()).contains("dify", "dify_plugin");
+    }
+
+    @Test
+    void rolloutThatNeverBecomesReadyIsRolledBack() {
+        DifyChart chart = DifyChart.boris("dify");
+        start(chart);
+        String before = clusterState();
+        cluster.controller().failRollout(chart.api(), true);
+        RestoreWorkflow workflow = workflow(new StepListener() {
+            @Override
+            public void before(String step) {
+                if (step.equals("rollback-scale-down")) {
+                    cluster.controller().failRollout(chart.api(), false);
+                }
+            }
+        });
+
+        Journal j = workflow.run(workflow.plan(latest()));
+
+        assertThat(j.state).as(j.rollbackFailure).isEqualTo(Journal.ROLLED_BACK);
+        assertThat(j.step("scale-up").status).isEqualTo("failed");
+        assertThat(j.failure).contains(chart.api()).containsAnyOf("progress deadline", "did not become ready");
+        assertThat(j.rollbackSmoke).isNotEmpty().allSatisfy(r -> assertThat(r.ok()).isTrue());
+        assertDifyAsBefore(before);
+    }
+
+    @Test
+    void validationMismatchStopsBeforeRewiring() throws IOException {
+        DifyChart chart = DifyChart.douban("prod");
+        start(chart);
+        String before = clusterState();
+        Path manifest = tb.repository.resolve("dify/backups/" + tb.backupId + "/manifest.json");
+        String original = Files.readString(manifest);
+        // The manifest claims one account more than the dump holds.
+        long accounts = DifyTestbed.json(original).at("/postgres/databases/0/rowCounts/accounts").asLong();
+        String tampered = original.replaceFirst("\"accounts\" ?: ?" + accounts + ",", "\"accounts\": " + (accounts + 1) + ",");
+        assertThat(tampered).isNotEqualTo(original);
+        Files.writeString(manifest, tampered);
+        try {
+            CliRun run = cli("restore", "latest", "--yes");
+
+            assertThat(run.code()).as(run.everything()).isEqualTo(9);
+            assertThat(run.out()).contains("restored databases differ from the backup", "accounts has")
+                    .doesNotContain("rewire    ").contains("rolled back");
+            assertDifyAsBefore(before);
+        } finally {
+            Files.writeString(manifest, original);
+        }
+    }
+
+    @Test
+    void killedDuringScaleDownThenResumedEndsWithTheRecordedReplicas() throws Exception {
+        DifyChart chart = DifyChart.douban("dify");
+        start(chart);
+        scale(chart.api(), 3);
+        cluster.controller().pause();
+        Process cli = spawn(config(""), "restore", "latest", "--yes");
+        Path journal = awaitJournal(j -> j.step("scale-down") != null && "running".equals(j.step("scale-down").status));
+        cli.destroyForcibly().waitFor();
+        cluster.controller().resume();
+        String id = journal.getParent().getFileName().toString();
+
+        CliRun resumed = cli("restore", "--resume", id);
+
+        assertThat(resumed.code()).as(resumed.everything()).isZero();
+        assertThat(resumed.out()).contains("completed");
+        assertThat(replicas(chart.api())).isEqualTo(3);
+        assertThat(replicas(chart.worker())).isEqualTo(1);
+        assertThat(databaseOf(chart.api(), chart.apiContainer())).isEqualTo(copyOf("dify"));
+        assertThat(databaseOf(chart.plugin(), chart.pluginContainer())).isEqualTo(copyOf("dify_plugin"));
+    }
+
+    @Test
+    void killedDuringPgRestoreThenResumedRestoresFromScratch() throws Exception {
+        DifyChart chart = DifyChart.boris("prod");
+        start(chart);
+        String before = clusterState();
+        // A pg_restore that stalls before doing its work, so that the kill lands while the database is half made.
+        Path bin = Files.createDirectories(tmp.resolve("slow-bin"));
+        Path wrapper = bin.resolve("pg_restore");
+        String real = dev.difydr.testsupport.LocalPostgres.tool("pg_restore");
+        Files.writeString(wrapper, "#!/bin/sh\n[ \"$1\" = --version ] || sleep 60\nexec " + real + " \"$@\"\n");
+        wrapper.toFile().setExecutable(true);
+        Files.writeString(bin.resolve("pg_dump"), "#!/bin/sh\nexec " + dev.difydr.testsupport.LocalPostgres.tool("pg_dump") + " \"$@\"\n");
+        bin.resolve("pg_dump").toFile().setExecutable(true);
+        Path slow = Path.of(config("").toString().replace(".yaml", "-slow.yaml"));
+        Files.writeString(slow, Files.readString(config("")).replace("  databases: [dify, dify_plugin]\n",
+                "  databases: [dify, dify_plugin]\n  binDir: " + bin + "\n"));
+        Process cli = spawn(slow, "restore", "latest", "--yes");
+        Path journal = awaitJournal(j -> j.databases.stream().anyMatch(d -> d.creating) && j.step("restore-databases") != null
+                && "running".equals(j.step("restore-databases").status));
+        awaitDatabase(copyOf("dify"));
+        List<ProcessHandle> children = cli.descendants().toList();
+        cli.destroyForcibly().waitFor();
+        // SIGKILL leaves the children running; the stalled pg_restore must not wake up later in another test.
+        children.forEach(ProcessHandle::destroyForcibly);
+        String id = journal.getParent().getFileName().toString();
+
+        CliRun resumed = cli("restore", "--resume", id);
+
+        assertThat(resumed.code()).as(resumed.everything()).isZero();
+        assertThat(resumed.logs()).contains("dropping the unfinished database '" + copyOf("dify") + "'");
+        assertThat(tb.pg.comparableDump(copyOf("dify"))).isEqualTo(tb.backedUpDumps.get("dify"));
+        assertThat(databaseOf(chart.api(), chart.apiContainer())).isEqualTo(copyOf("dify"));
+
+        CliRun rollback = cli("restore", "--rollback", id);
+        assertThat(rollback.code()).as(rollback.everything()).isZero();
+        assertDifyAsBefore(before);
+    }
+
+    private Process spawn(Path config, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.difydr.Main", "--config", config.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("spawned.log").toFile());
+        pb.environment().putAll(Map.of("KUBERNETES_MASTER", cluster.url(), "KUBERNETES_AUTH_TRYKUBECONFIG", "false",
+                "KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false"));
+        return pb.start();
+    }
+
+    /** The journal of the restore now running, once it satisfies the condition. */
+    private Path awaitJournal(java.util.function.Predicate<Journal> condition) throws IOException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        Path root = tmp.resolve("state/dify/restores");
+        List<String> seen = Files.exists(root) ? listing(root) : List.of();
+        while (true) {
+            assertThat(System.nanoTime() - deadline).as("journal condition; CLI output:%n%s", log()).isNegative();
+            if (Files.exists(root)) {
+                for (String id : listing(root)) {
+                    Path p = root.resolve(id).resolve("journal.json");
+                    if (!seen.contains(id) && Files.exists(p)) {
+                        try {
+                            if (condition.test(dev.difydr.repository.Json.MAPPER.readValue(p.toFile(), Journal.class))) {
+                                return p;
+                            }
+                        } catch (IOException partial) {
+                            // written atomically, but read the next one anyway
+                        }
+                    }
+                }
+            }
+            sleep(50);
+        }
+    }
+
+    private void awaitDatabase(String name) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!tb.databases().contains(name)) {
+            assertThat(System.nanoTime() - deadline).as("database %s appears", name).isNegative();
+            sleep(50);
+        }
+    }
+
+    private static List<String> listing(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).toList();
+        }
+    }
+
+    private static String log() {
+        try {
+            return Files.readString(tmp.resolve("spawned.log"));
+        } catch (IOException e) {
+            return "(no output)";
+        }
+    }
+}
