@@ -15,7 +15,7 @@ public enum Failure {
     SMOKE(8, "smoke check failed"),
     ROLLED_BACK(9, "restore failed and was rolled back: Dify runs on its old databases again"),
     KUBERNETES(10, "Kubernetes failure (API access, workload discovery, rollout)"),
-    ROLLBACK_FAILED(11, "restore failed and so did its rollback: Dify needs an operator (see the journal)"),
+    ROLLBACK_FAILED(11, "restore failed and so did its rollback: Dify needs an operator"),
     DRILL_THRESHOLD(12, "drill completed but missed its RTO or RPO threshold");
 
     private final int exitCode;

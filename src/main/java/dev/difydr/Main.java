@@ -16,6 +16,14 @@ public final class Main {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
+    /** Every subcommand answers --help and --version, like the top-level command. */
+    private static void withHelp(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            sub.getCommandSpec().mixinStandardHelpOptions(true);
+            withHelp(sub);
+        }
+    }
+
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         Cli cli = new Cli();
         cli.setOut(out);
@@ -23,6 +31,7 @@ public final class Main {
         cl.setOut(out);
         cl.setErr(err);
         cl.getCommandSpec().usageMessage().footerHeading("%nExit codes:%n").footer(Failure.table().split("\n"));
+        withHelp(cl);
         cl.setParameterExceptionHandler((ex, a) -> {
             err.println("error: " + ex.getMessage());
             err.println("see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");

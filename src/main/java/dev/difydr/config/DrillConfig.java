@@ -1,14 +1,22 @@
 package dev.difydr.config;
 
 /**
- * The quarterly drill: where its scratch databases go ({@code target}; the {@code postgres} server when unset), the
- * optional drill Dify to smoke-check, and the thresholds that fail the drill when missed.
+ * The quarterly drill: where its scratch databases go ({@code target}; the {@code postgres} server when unset), what
+ * they are called ({@code databases}, backed-up name to scratch name; derived from the drill id when unset — fixed
+ * names let a standing drill Dify read them), who owns them, the optional drill Dify to smoke-check, and the
+ * thresholds that fail the drill when missed.
  */
 public record DrillConfig(
         RestoreConfig.PostgresTarget target,
+        java.util.Map<String, String> databases,
+        String databaseOwner,
         SmokeConfig smoke,
         Long maxRtoSeconds,
         Long maxRpoSeconds) {
 
-    public static final DrillConfig DEFAULT = new DrillConfig(null, null, null, null);
+    public static final DrillConfig DEFAULT = new DrillConfig(null, null, null, null, null, null);
+
+    public DrillConfig {
+        databases = databases == null ? java.util.Map.of() : java.util.Map.copyOf(databases);
+    }
 }

@@ -41,6 +41,7 @@ public record DrillReport(
 
     public static final String PASSED = "passed";
     public static final String FAILED = "failed";
+    public static final String THRESHOLDS_MISSED = "thresholds_missed";
 
     @Override
     public String toText() {
@@ -49,7 +50,7 @@ public record DrillReport(
 
     public String markdown() {
         StringBuilder sb = new StringBuilder();
-        sb.append("# DR drill ").append(id).append(": ").append(status.toUpperCase()).append("\n\n");
+        sb.append("# DR drill ").append(id).append(": ").append(status.replace('_', ' ').toUpperCase()).append("\n\n");
         sb.append("| | |\n|---|---|\n");
         row(sb, "Deployment", deployment);
         row(sb, "Backup", backupId + (backupStartedAt == null ? "" : " (taken " + backupStartedAt + ")"));

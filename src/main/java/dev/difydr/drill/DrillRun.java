@@ -82,11 +82,14 @@ public final class DrillRun {
                             .map(c -> c.path() + ": " + c.detail()).collect(Collectors.joining("; ")));
                 }
                 String versions = target.preflight();
-                String owner = config.restore().databaseOwner() != null ? config.restore().databaseOwner() : server().user();
+                String owner = config.drill().databaseOwner() != null ? config.drill().databaseOwner() : server().user();
+                if (!target.roleExists(owner)) {
+                    throw new DrException(Failure.SOURCE, "drill.databaseOwner '" + owner + "' is not a role on PostgreSQL " + target.where());
+                }
                 for (Artifact a : DatabaseSteps.dumps(manifest[0])) {
-                    String name = a.name() + "_drill_" + id.toLowerCase(Locale.ROOT).replace("z-", "_");
-                    if (name.length() > 63) {
-                        throw new DrException(Failure.USAGE, "scratch database name " + name + " is longer than 63 characters");
+                    String name = config.drill().databases().getOrDefault(a.name(), a.name() + "_drill_" + id.toLowerCase(Locale.ROOT).replace("z-", "_"));
+                    if (!name.matches("[A-Za-z_][A-Za-z0-9_]{0,62}")) {
+                        throw new DrException(Failure.CONFIG, "scratch database name '" + name + "' must be 1-63 letters, digits or '_'");
                     }
                     j.databases.add(scratch(a, name, owner));
                 }
@@ -108,6 +111,8 @@ public final class DrillRun {
             }
         } catch (DrException e) {
             failure = e;
+        } catch (RuntimeException e) {
+            failure = new DrException(Failure.INTERNAL, "drill failed unexpectedly: " + e, e);
         }
         double rto = j.steps.stream().mapToDouble(s -> s.seconds == null ? 0 : s.seconds).sum();
         if (!keep) {
@@ -140,7 +145,8 @@ public final class DrillRun {
         int exit = failure != null ? failure.failure().exitCode() : missed.isEmpty() ? 0 : Failure.DRILL_THRESHOLD.exitCode();
         String jsonKey = repository.layout().drillReport(id, "json");
         String mdKey = repository.layout().drillReport(id, "md");
-        DrillReport report = new DrillReport(id, config.deployment(), Version.current(), exit == 0 ? DrillReport.PASSED : DrillReport.FAILED,
+        String status = failure != null ? DrillReport.FAILED : missed.isEmpty() ? DrillReport.PASSED : DrillReport.THRESHOLDS_MISSED;
+        DrillReport report = new DrillReport(id, config.deployment(), Version.current(), status,
                 j.backupId, manifest[0] == null ? null : manifest[0].startedAt(), started, finished, j.targetHost, j.databases, keep,
                 j.steps, smoke, failure == null ? Math.round(rto * 1000) / 1000.0 : null, rpo, maxRto, maxRpo, missed,
                 failure == null ? null : failure.getMessage(), jsonKey, mdKey, exit);

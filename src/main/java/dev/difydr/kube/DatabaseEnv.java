@@ -31,7 +31,8 @@ public final class DatabaseEnv {
     public static final String HOST = "DB_HOST";
     public static final String PORT = "DB_PORT";
     public static final String USERNAME = "DB_USERNAME";
-    private static final List<String> VARIABLES = List.of(DATABASE, HOST, PORT, USERNAME);
+    public static final String PASSWORD = "DB_PASSWORD";
+    private static final List<String> VARIABLES = List.of(DATABASE, HOST, PORT, USERNAME, PASSWORD);
 
     private final KubernetesClient client;
     private final String namespace;
@@ -43,8 +44,12 @@ public final class DatabaseEnv {
         this.namespace = namespace;
     }
 
-    /** The value of one variable and where it is kept. */
+    /** The value of one variable and where it is kept; a password's value is never part of its text. */
     public record Value(String variable, EnvSource source, String value) {
+        @Override
+        public String toString() {
+            return variable + " from " + source.describe() + (PASSWORD.equals(variable) ? "" : " = " + value);
+        }
     }
 
     /** The database settings of one container that reads {@code DB_DATABASE}. */

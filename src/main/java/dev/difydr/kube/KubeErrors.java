@@ -13,9 +13,9 @@ final class KubeErrors {
         String hint = switch (e.getCode()) {
             case 401 -> ": the credentials were refused (check the kubeconfig or the service account token)";
             case 403 -> ": permission denied; dify-dr needs get/list/patch on deployments, configmaps and secrets and list on pods in namespace "
-                    + namespace + " (see charts/dify-dr's Role)";
+                    + namespace + " (the Role in runbooks/incident-restore.md)";
             case 404 -> ": not found in namespace " + namespace;
-            case 409 -> ": changed by someone else meanwhile; run the command again";
+            case 409 -> ": it was changed by someone else meanwhile";
             default -> ": " + (e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage());
         };
         return new DrException(Failure.KUBERNETES, "Kubernetes: cannot " + what + hint, e);

@@ -31,6 +31,30 @@ public final class Rewiring {
         this.namespace = namespace;
     }
 
+    /** What would stop these changes from being made: ConfigMaps or Secrets marked immutable. */
+    public List<String> obstacles(List<EnvChange> changes) {
+        List<String> out = new java.util.ArrayList<>();
+        for (EnvChange c : changes) {
+            EnvSource s = c.source();
+            try {
+                Boolean immutable = switch (s.kind()) {
+                    case INLINE -> false;
+                    case CONFIG_MAP -> java.util.Optional.ofNullable(client.configMaps().inNamespace(namespace).withName(s.object()).get())
+                            .map(x -> x.getImmutable()).orElse(false);
+                    case SECRET -> java.util.Optional.ofNullable(client.secrets().inNamespace(namespace).withName(s.object()).get())
+                            .map(x -> x.getImmutable()).orElse(false);
+                };
+                if (Boolean.TRUE.equals(immutable)) {
+                    out.add(s.describe() + " cannot be changed: the " + (s.kind() == EnvSource.Kind.SECRET ? "Secret" : "ConfigMap")
+                            + " is immutable (replace it with a mutable copy, or change its value by hand and restore with --target-database)");
+                }
+            } catch (KubernetesClientException e) {
+                throw KubeErrors.failed("read " + s.describe(), namespace, e);
+            }
+        }
+        return out;
+    }
+
     /** Sets each change to its new value ({@code forward}) or back to its old one; returns how many were changed. */
     public int apply(List<EnvChange> changes, boolean forward) {
         Set<String> restart = new LinkedHashSet<>();

@@ -104,13 +104,15 @@ public final class Rollouts {
                         + Objects.toString(c.getMessage(), "pods do not become ready"));
             }
         }
+        // An autoscaler may have changed the count since it was set: the Deployment's own spec is what it rolls out.
+        int target = d.getSpec().getReplicas() == null ? want : d.getSpec().getReplicas();
         Long generation = d.getMetadata().getGeneration();
         boolean observed = generation == null || s.getObservedGeneration() != null && s.getObservedGeneration() >= generation;
-        if (observed && n(s.getUpdatedReplicas()) == want && n(s.getReadyReplicas()) >= want
-                && n(s.getAvailableReplicas()) >= want && replicas == want) {
+        if (observed && n(s.getUpdatedReplicas()) == target && n(s.getReadyReplicas()) >= target
+                && n(s.getAvailableReplicas()) >= target && replicas == target) {
             return null;
         }
-        return n(s.getReadyReplicas()) + "/" + want + " ready, " + n(s.getUpdatedReplicas()) + " updated, " + replicas + " total";
+        return n(s.getReadyReplicas()) + "/" + target + " ready, " + n(s.getUpdatedReplicas()) + " updated, " + replicas + " total";
     }
 
     private int pods(Deployment d) {

@@ -79,8 +79,11 @@ public final class Journal {
         }
     }
 
-    /** A Deployment stopped by the restore and the replicas it is brought back to. */
-    public record RecordedWorkload(String name, String role, int replicas) {
+    /**
+     * A Deployment stopped by the restore: the replicas it had (what a rollback returns it to) and the replicas the
+     * restore brings it up to (the same, unless {@code --replicas} said otherwise).
+     */
+    public record RecordedWorkload(String name, String role, int replicas, int scaleUpTo) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

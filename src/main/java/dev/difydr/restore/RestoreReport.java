@@ -50,7 +50,7 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
             sb.append("       ").append(c.describe()).append('\n');
         }
         sb.append("  7. scale-up           ");
-        sb.append(String.join(", ", j.workloads.stream().map(w -> w.name() + " 0 -> " + w.replicas()).toList()));
+        sb.append(String.join(", ", j.workloads.stream().map(w -> w.name() + " 0 -> " + w.scaleUpTo()).toList()));
         sb.append("; wait for the rollouts\n");
         sb.append("  8. smoke-checks");
         if (j.smokeChecks.isEmpty()) {
@@ -94,7 +94,8 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
         warnings(sb);
         switch (j.state) {
             case Journal.COMPLETED -> sb.append("Dify now reads ").append(String.join(", ", j.databases.stream().map(d -> d.target).toList()))
-                    .append(". Update postgres.databases in the dify-dr configuration so that the next backups cover them.\n")
+                    .append(". Update postgres.databases in the dify-dr configuration so that the next backups cover them, and DB_DATABASE")
+                    .append(" in the Helm values or GitOps source, or the next upgrade points Dify back at the old databases.\n")
                     .append("Undo with: dify-dr restore --rollback ").append(j.id).append('\n');
             case Journal.ROLLED_BACK -> sb.append("Dify runs on its old databases again with the recorded replicas. The restored copies were kept: ")
                     .append(String.join(", ", j.databases.stream().filter(d -> d.creating).map(d -> d.target).toList())).append('\n');

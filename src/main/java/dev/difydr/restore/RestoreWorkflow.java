@@ -10,6 +10,7 @@ import dev.difydr.config.RestoreConfig;
 import dev.difydr.kube.DatabaseEnv;
 import dev.difydr.kube.EnvChange;
 import dev.difydr.kube.EnvSource;
+import dev.difydr.kube.RestoreLock;
 import dev.difydr.kube.Rewiring;
 import dev.difydr.kube.Role;
 import dev.difydr.kube.Rollouts;
@@ -105,6 +106,7 @@ public final class RestoreWorkflow {
 
     /** Runs a planned restore from its record step on. */
     public Journal run(Journal j) {
+        lock().acquire(j.id);
         j.state = Journal.RUNNING;
         save(j);
         log.info("restore {} of backup {} started; journal: {} and {} in the repository", j.id, j.backupId,
@@ -120,10 +122,14 @@ public final class RestoreWorkflow {
                 log.info("restore {} is {}; nothing to resume", j.id, j.state);
                 yield j;
             }
-            case Journal.ROLLING_BACK, Journal.ROLLBACK_FAILED -> rollBack(j);
+            case Journal.ROLLING_BACK, Journal.ROLLBACK_FAILED -> {
+                lock().acquire(j.id);
+                yield rollBack(j);
+            }
             case Journal.FAILED -> throw new DrException(Failure.USAGE, "restore " + j.id + " failed before it changed anything ("
                     + j.failure + "); start a new restore instead");
             default -> {
+                lock().acquire(j.id);
                 j.state = Journal.RUNNING;
                 yield execute(j);
             }
@@ -143,6 +149,7 @@ public final class RestoreWorkflow {
         if (!Journal.ROLLING_BACK.equals(j.state) && !Journal.ROLLBACK_FAILED.equals(j.state)) {
             j.rollbackRequested = true;
         }
+        lock().acquire(j.id);
         return rollBack(j);
     }
 
@@ -155,13 +162,14 @@ public final class RestoreWorkflow {
             steps.run("restore-databases", () -> databases(j, manifest).restoreAll(j.databases));
             steps.run("validate", () -> databases(j, manifest).validate(j.databases));
             steps.run("rewire", () -> "changed " + rewiring().apply(j.changes, true) + " of " + j.changes.size() + " values");
-            steps.run("scale-up", () -> start(j));
+            steps.run("scale-up", () -> start(j, true));
             steps.run("smoke-checks", () -> smoke(j.smoke));
             steps.run("finish", () -> {
                 j.state = Journal.COMPLETED;
                 j.finishedAt = clock.instant();
                 return "Dify runs on " + j.databases.stream().map(d -> d.target).collect(Collectors.joining(", "));
             });
+            lock().release(j.id);
             return j;
         } catch (RuntimeException e) {
             j.failure = e.getMessage();
@@ -169,6 +177,7 @@ public final class RestoreWorkflow {
                 j.state = Journal.FAILED;
                 j.finishedAt = clock.instant();
                 save(j);
+                lock().release(j.id);
                 throw e;
             }
             log.error("restore {} failed: {}; rolling back", j.id, e.getMessage());
@@ -179,21 +188,26 @@ public final class RestoreWorkflow {
     private Journal rollBack(Journal j) {
         j.state = Journal.ROLLING_BACK;
         j.rollbackFailure = null;
-        save(j);
         Steps steps = new Steps(j.rollback, () -> save(j), listener, clock);
         try {
+            save(j);
             steps.run("rollback-scale-down", () -> stop(j));
             steps.run("rewire-back", () -> "restored " + rewiring().apply(j.changes, false) + " of " + j.changes.size() + " values");
-            steps.run("scale-back-up", () -> start(j));
+            steps.run("scale-back-up", () -> start(j, false));
             steps.run("smoke-checks-old-state", () -> smoke(j.rollbackSmoke));
             j.state = Journal.ROLLED_BACK;
+            lock().release(j.id);
         } catch (RuntimeException e) {
             j.rollbackFailure = e.getMessage();
             j.state = Journal.ROLLBACK_FAILED;
             log.error("rollback of restore {} failed: {}", j.id, e.getMessage());
         }
         j.finishedAt = clock.instant();
-        save(j);
+        try {
+            save(j);
+        } catch (DrException e) {
+            log.error("cannot record the outcome of restore {}: {}", j.id, e.getMessage());
+        }
         return j;
     }
 
@@ -215,8 +229,10 @@ public final class RestoreWorkflow {
         PostgresLogicalRestore restore = new PostgresLogicalRestore(new PostgresConnector(target));
         String versions = restore.preflight();
 
+        lock().checkFree();
         Map<String, List<DatabaseEnv.ContainerSettings>> settings = record(j);
         String owner = owner(settings);
+        checkDifyLogin(settings, j);
         if (!restore.roleExists(owner)) {
             throw new DrException(Failure.SOURCE, "role '" + owner + "' (Dify's database user) does not exist on PostgreSQL "
                     + restore.where() + ": create it there first, or set restore.databaseOwner");
@@ -229,6 +245,11 @@ public final class RestoreWorkflow {
         databases(j, m).checkFree(j.databases);
         j.changes.clear();
         j.changes.addAll(changes(j, settings));
+        List<String> obstacles = rewiring().obstacles(j.changes);
+        if (!obstacles.isEmpty()) {
+            throw new DrException(Failure.KUBERNETES, String.join("; ", obstacles));
+        }
+        warnAboutAutoscalers(j);
         for (String name : request.replicas().keySet()) {
             if (j.workloads.stream().noneMatch(w -> w.name().equals(name))) {
                 throw new DrException(Failure.USAGE, "--replicas names " + name + ", which is not among the Deployments this restore stops: "
@@ -265,9 +286,9 @@ public final class RestoreWorkflow {
                         + " cannot be rewired: add DB_DATABASE to its environment");
             }
             settings.put(w.name(), s);
-            int replicas = j.replicaOverrides.getOrDefault(w.name(), w.replicas());
-            j.workloads.add(new Journal.RecordedWorkload(w.name(), w.role().label(), replicas));
-            if (replicas == 0) {
+            int scaleUpTo = j.replicaOverrides.getOrDefault(w.name(), w.replicas());
+            j.workloads.add(new Journal.RecordedWorkload(w.name(), w.role().label(), w.replicas(), scaleUpTo));
+            if (scaleUpTo == 0) {
                 warn(j, w.name() + " runs 0 replicas now and will be left at 0 after the restore; pass --replicas "
                         + w.name() + "=N to bring it up");
             }
@@ -301,12 +322,17 @@ public final class RestoreWorkflow {
         j.moveServer = t != null && t.host() != null;
         if (targetHost != null) {
             int colon = targetHost.lastIndexOf(':');
-            if (colon > 0 && !targetHost.endsWith("]") && targetHost.indexOf(':') == colon) {
-                try {
-                    port = Integer.parseInt(targetHost.substring(colon + 1));
-                } catch (NumberFormatException e) {
-                    throw new DrException(Failure.USAGE, "--target-host '" + targetHost + "' must be HOST or HOST:PORT");
+            if (targetHost.startsWith("[") && targetHost.contains("]")) {
+                int close = targetHost.indexOf(']');
+                host = targetHost.substring(1, close);
+                if (targetHost.length() > close + 1) {
+                    if (targetHost.charAt(close + 1) != ':') {
+                        throw new DrException(Failure.USAGE, "--target-host '" + targetHost + "' must be HOST, HOST:PORT or [IPV6]:PORT");
+                    }
+                    port = parsePort(targetHost, targetHost.substring(close + 2));
                 }
+            } else if (colon > 0 && targetHost.indexOf(':') == colon) {
+                port = parsePort(targetHost, targetHost.substring(colon + 1));
                 host = targetHost.substring(0, colon);
             } else {
                 host = targetHost;
@@ -316,6 +342,18 @@ public final class RestoreWorkflow {
         j.targetHost = host;
         j.targetPort = port;
         return connection(host, port);
+    }
+
+    private static int parsePort(String targetHost, String port) {
+        try {
+            int p = Integer.parseInt(port);
+            if (p >= 1 && p <= 65535) {
+                return p;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new DrException(Failure.USAGE, "--target-host '" + targetHost + "' must be HOST, HOST:PORT or [IPV6]:PORT with a port of 1-65535");
     }
 
     /** How dify-dr connects to the target server: its host and port, the rest from restore.target or postgres. */
@@ -447,6 +485,47 @@ public final class RestoreWorkflow {
         }
     }
 
+    /**
+     * Logs in to the target server as Dify will after the rewiring (its DB_USERNAME and DB_PASSWORD), so that a
+     * password or pg_hba.conf that would keep Dify out is found before anything is stopped.
+     */
+    private void checkDifyLogin(Map<String, List<DatabaseEnv.ContainerSettings>> settings, Journal j) {
+        Map<String, DatabaseEnv.ContainerSettings> byLogin = new LinkedHashMap<>();
+        settings.values().stream().flatMap(List::stream)
+                .filter(s -> s.get(DatabaseEnv.USERNAME) != null && s.get(DatabaseEnv.PASSWORD) != null)
+                .forEach(s -> byLogin.putIfAbsent(s.get(DatabaseEnv.USERNAME) + "\u0000" + s.get(DatabaseEnv.PASSWORD), s));
+        for (DatabaseEnv.ContainerSettings s : byLogin.values()) {
+            PostgresConfig login = connection(j.targetHost, j.targetPort);
+            login = new PostgresConfig(login.host(), login.port(), s.get(DatabaseEnv.USERNAME), dev.difydr.config.Secret.of(s.get(DatabaseEnv.PASSWORD)),
+                    login.databases(), login.mode(), login.sslmode(), login.binDir());
+            try (java.sql.Connection ignored = new PostgresConnector(login).connect("postgres")) {
+                log.debug("Dify's login {} works on {}:{}", login.user(), j.targetHost, j.targetPort);
+            } catch (java.sql.SQLException e) {
+                String state = e.getSQLState() == null ? "" : e.getSQLState();
+                if (state.startsWith("28")) {
+                    throw new DrException(Failure.SOURCE, "Dify's database user '" + login.user() + "' cannot log in to PostgreSQL "
+                            + j.targetHost + ":" + j.targetPort + " with the password Dify uses (" + s.values().get(DatabaseEnv.PASSWORD).source().describe()
+                            + "): " + e.getMessage() + ". Fix the role's password or pg_hba.conf on that server before restoring");
+                }
+                warn(j, "cannot check that Dify's user '" + login.user() + "' can log in to " + j.targetHost + ":" + j.targetPort + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private void warnAboutAutoscalers(Journal j) {
+        try {
+            for (var hpa : client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(kube.namespace()).list().getItems()) {
+                var target = hpa.getSpec() == null ? null : hpa.getSpec().getScaleTargetRef();
+                if (target != null && j.workloads.stream().anyMatch(w -> w.name().equals(target.getName()))) {
+                    warn(j, "HorizontalPodAutoscaler " + hpa.getMetadata().getName() + " scales " + target.getName()
+                            + ": it rests while the Deployment is at 0 and resumes after the scale-up; the wait follows whatever count it sets");
+                }
+            }
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            log.debug("cannot list HorizontalPodAutoscalers: {}", e.getMessage());
+        }
+    }
+
     /** Warns when the backup's schema revision differs from the live database's (the running Dify image's). */
     private void compareSchema(Journal j, Manifest m, Map<String, List<DatabaseEnv.ContainerSettings>> settings) {
         String backup = m.postgres() == null ? null : m.postgres().databases().stream().map(DatabaseFacts::alembicVersion)
@@ -479,14 +558,16 @@ public final class RestoreWorkflow {
         return "stopped " + String.join(", ", names);
     }
 
-    private String start(Journal j) {
+    /** Scales the writers up: to {@code scaleUpTo} after a restore, to the recorded replicas in a rollback. */
+    private String start(Journal j, boolean restored) {
         Rollouts rollouts = rollouts();
         Map<String, Integer> wanted = new LinkedHashMap<>();
-        List<Journal.RecordedWorkload> plugInFirst = new ArrayList<>(j.workloads);
-        java.util.Collections.reverse(plugInFirst);
-        for (Journal.RecordedWorkload w : plugInFirst) {
-            rollouts.scale(w.name(), w.replicas());
-            wanted.put(w.name(), w.replicas());
+        List<Journal.RecordedWorkload> pluginDaemonFirst = new ArrayList<>(j.workloads);
+        java.util.Collections.reverse(pluginDaemonFirst);
+        for (Journal.RecordedWorkload w : pluginDaemonFirst) {
+            int replicas = restored ? w.scaleUpTo() : w.replicas();
+            rollouts.scale(w.name(), replicas);
+            wanted.put(w.name(), replicas);
         }
         rollouts.awaitReady(wanted, Duration.ofSeconds(kube.rolloutTimeoutSeconds()));
         return wanted.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
@@ -514,6 +595,10 @@ public final class RestoreWorkflow {
 
     private Rollouts rollouts() {
         return new Rollouts(client, kube.namespace(), Duration.ofMillis((long) (kube.pollSeconds() * 1000)));
+    }
+
+    private RestoreLock lock() {
+        return new RestoreLock(client, kube.namespace());
     }
 
     private Rewiring rewiring() {

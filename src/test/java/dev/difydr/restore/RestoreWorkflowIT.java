@@ -89,7 +89,8 @@ class RestoreWorkflowIT extends RestoreTestBase {
             String id = journal.get("id").asText();
             assertThat(tb.repository.resolve("dify/restores/" + id + "/journal.json")).exists();
             assertThat(tmp.resolve("state/dify/restores/" + id + "/journal.json")).exists();
-            assertThat(run.everything()).doesNotContain(tb.pg.password());
+            assertThat(run.everything()).doesNotContain(tb.pg.password()).doesNotContain(DifyTestbed.DIFY_PASSWORD);
+            assertThat(k8s().leases().withName("dify-dr-restore").get()).as("restore lock released").isNull();
 
             tb.pg.psql("dify", "-c", "INSERT INTO dify_setups VALUES ('" + setup.replace("|", "', '") + "')");
             CliRun rollback = cli("restore", "--rollback", id);
@@ -109,7 +110,7 @@ class RestoreWorkflowIT extends RestoreTestBase {
     @MethodSource("charts")
     void restoreOntoAnotherServerRewiresHostAndPort(DifyChart chart) throws java.io.IOException {
         try (PostgresServer other = PostgresServer.start()) {
-            other.psql("postgres", "-c", "CREATE ROLE dify LOGIN");
+            other.psql("postgres", "-c", "CREATE ROLE dify LOGIN PASSWORD '" + DifyTestbed.DIFY_PASSWORD + "'");
             String otherHost = other.host() + ":" + other.port();
             start(chart, Map.of(otherHost, other));
             java.nio.file.Files.writeString(tmp.resolve("other-password"), other.password());
@@ -188,6 +189,37 @@ class RestoreWorkflowIT extends RestoreTestBase {
         assertThat(run.code()).as(run.everything()).isZero();
         assertThat(run.out()).contains("prod-dify-api (api) 1 -> 0", "prod-dify-plugin-daemon (plugin-daemon) 1 -> 0")
                 .doesNotContain("prod-dify-worker-beat (beat)");
+    }
+
+    @Test
+    void difyLoginThatTheTargetServerRefusesStopsThePreflight() {
+        DifyChart chart = DifyChart.boris("dify");
+        start(chart);
+        String wrong = "not-the-password-" + System.nanoTime();
+        cluster.secret(chart.api(), Map.of("DB_USERNAME", "dify", "DB_PASSWORD", wrong));
+        String before = clusterState();
+
+        CliRun run = cli("restore", "latest", "--yes");
+
+        assertThat(run.code()).as(run.everything()).isEqualTo(4);
+        assertThat(run.err()).contains("Dify's database user 'dify' cannot log in", "Secret/" + chart.api() + " key DB_PASSWORD");
+        assertThat(run.everything()).doesNotContain(wrong);
+        assertThat(clusterState()).isEqualTo(before);
+    }
+
+    @Test
+    void aSecondRestoreWaitsForTheFirstToFinish() {
+        DifyChart chart = DifyChart.douban("prod");
+        start(chart);
+        k8s().leases().resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder().withNewMetadata()
+                .withName("dify-dr-restore").endMetadata().withNewSpec().withHolderIdentity("20261122T030000Z-abcdef").endSpec().build()).create();
+        String before = clusterState();
+
+        CliRun run = cli("restore", "latest", "--yes");
+
+        assertThat(run.code()).isEqualTo(7);
+        assertThat(run.err()).contains("restore 20261122T030000Z-abcdef holds the restore lock", "--resume 20261122T030000Z-abcdef");
+        assertThat(clusterState()).isEqualTo(before);
     }
 
     @Test

@@ -19,6 +19,8 @@ import java.util.Map;
  */
 public final class DifyTestbed implements AutoCloseable {
     public static final List<String> DATABASES = List.of("dify", "dify_plugin");
+    /** The password both rendered charts give Dify's database user. */
+    public static final String DIFY_PASSWORD = "example-db-password";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public final PostgresServer pg;
@@ -32,7 +34,7 @@ public final class DifyTestbed implements AutoCloseable {
         this.dir = dir;
         this.repository = dir.resolve("repo");
         pg.loadDifyFixtures();
-        pg.psql("postgres", "-c", "CREATE ROLE dify LOGIN");
+        pg.psql("postgres", "-c", "CREATE ROLE dify LOGIN PASSWORD '" + DIFY_PASSWORD + "'");
         for (String db : DATABASES) {
             backedUpDumps.put(db, pg.comparableDump(db));
         }
