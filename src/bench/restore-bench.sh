@@ -153,6 +153,8 @@ for i in $(seq 1 "$WARMUP"); do
   run_b "warmup$i-B"; log "  B  ${LAST_SECONDS}s"
 done
 log "dify-dr drill (A) vs createdb && pg_restore -j$JOBS (B), $RUNS pairs, alternating"
+# Other work on the machine skews both sides; the load averages in the summary tell whether there was any.
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for i in $(seq 1 "$RUNS"); do
   run_a "A$i"
   A_STEP+="$LAST_STEP " A_WALL+="$LAST_SECONDS " A_RSS+="$LAST_RSS_KB " A_CPU+="$LAST_CPU "
@@ -177,6 +179,7 @@ rss_max=$(echo "$A_RSS" | maxof)
   echo "dump          backup $BACKUP_ID: $(human "$PLAIN_BYTES") custom-format dump, $(human "$STORED_BYTES") stored with zstd -$ZSTD_LEVEL; file.dump = its plain bytes"
   echo "dify-dr       $(basename "$JAR"), JVM options: $JAVA_OPTS; restore {jobs: $JOBS, tempDir next to file.dump}"
   echo "runs          $RUNS measured pairs, alternating A,B,A,B,...; after $WARMUP unmeasured pair(s); before every run: previous database dropped, sync, CHECKPOINT (not timed)"
+  echo "load average  $LOAD_BEFORE before the measured runs, $(cut -d' ' -f1-3 /proc/loadavg) after"
   echo "wall time (median):"
   printf '  %-58s %8ss   runs: %s\n' "A  dify-dr drill: restore-databases step" "$step_med" "${A_STEP% }"
   printf '  %-58s %8ss   runs: %s   (cpu s: %s)\n' "A  dify-dr drill: whole process" "$wall_med" "${A_WALL% }" "${A_CPU% }"

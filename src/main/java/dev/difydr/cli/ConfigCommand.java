@@ -4,6 +4,14 @@ import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.Printable;
 import dev.difydr.config.Config;
+import dev.difydr.config.SmokeConfig;
+import dev.difydr.kube.Permissions;
+import dev.difydr.kube.Workload;
+import dev.difydr.kube.WorkloadDiscovery;
+import dev.difydr.smoke.SmokeChecks;
+import dev.difydr.source.postgres.PostgresConnector;
+import dev.difydr.source.postgres.PostgresLogicalRestore;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import dev.difydr.config.ConfigLoader;
 import dev.difydr.source.postgres.PostgresLogicalSource;
 import dev.difydr.store.ObjectStore;
@@ -48,6 +56,35 @@ final class ConfigCommand {
                     return store.describe() + " reachable";
                 }
             }));
+            if (config.kubernetes() != null) {
+                items.add(probe("kubernetes", () -> {
+                    try (KubernetesClient client = cli.kubernetesClient(config)) {
+                        String ns = config.kubernetes().namespace();
+                        List<Workload> found = new WorkloadDiscovery(client, config.kubernetes()).discover();
+                        List<String> missing = new Permissions(client, ns).missingForRestore();
+                        if (!missing.isEmpty()) {
+                            throw new DrException(Failure.KUBERNETES, "found Dify's Deployments, but a restore may not " + String.join(", ", missing));
+                        }
+                        return "namespace " + ns + ": " + String.join(", ", found.stream().map(w -> w.name() + " (" + w.role().label()
+                                + (w.scaled() ? ", stopped during a restore" : "") + ")").toList());
+                    }
+                }));
+            }
+            for (String[] target : new String[][] {{"restore.target", "restore"}, {"drill.target", "drill"}}) {
+                var t = target[1].equals("restore") ? config.restore().target() : config.drill().target();
+                if (t != null && t.host() != null) {
+                    items.add(probe(target[0], () -> {
+                        PostgresLogicalRestore r = new PostgresLogicalRestore(new PostgresConnector(t.over(config.postgres())));
+                        return r.where() + ": " + r.preflight();
+                    }));
+                }
+            }
+            for (String[] smoke : new String[][] {{"smoke", "smoke"}, {"drill.smoke", "drill"}}) {
+                SmokeConfig s = smoke[1].equals("smoke") ? config.smoke() : config.drill().smoke();
+                if (s != null) {
+                    items.add(probe(smoke[0], () -> new SmokeChecks(s).reach()));
+                }
+            }
             for (String section : ConfigLoader.inactiveSections(config)) {
                 items.add(new Item(section, true, "accepted; not backed up by this version", null));
             }

@@ -22,5 +22,17 @@ public record RestoreConfig(
 
     /** A PostgreSQL server to restore into; unset keys fall back to the {@code postgres} section. */
     public record PostgresTarget(String host, Integer port, String user, Secret password, String sslmode) {
+
+        /** This target with its unset keys taken from {@code base} (which may be null); {@code binDir} is base's. */
+        public PostgresConfig over(PostgresConfig base) {
+            return new PostgresConfig(
+                    host != null ? host : base == null ? null : base.host(),
+                    port != null ? port : base == null ? null : base.port(),
+                    user != null ? user : base == null ? null : base.user(),
+                    password != null ? password : base == null ? null : base.password(),
+                    null, null,
+                    sslmode != null ? sslmode : base == null ? null : base.sslmode(),
+                    base == null ? null : base.binDir());
+        }
     }
 }

@@ -171,19 +171,8 @@ public final class DrillRun {
     }
 
     private PostgresConfig server() {
-        PostgresConfig base = config.postgres();
         RestoreConfig.PostgresTarget t = config.drill().target();
-        if (t == null) {
-            return base;
-        }
-        return new PostgresConfig(
-                t.host() != null ? t.host() : base.host(),
-                t.port() != null ? t.port() : base == null ? 5432 : base.port(),
-                t.user() != null ? t.user() : base == null ? "postgres" : base.user(),
-                t.password() != null ? t.password() : base == null ? null : base.password(),
-                null, null,
-                t.sslmode() != null ? t.sslmode() : base == null ? null : base.sslmode(),
-                base == null ? null : base.binDir());
+        return t == null ? config.postgres() : t.over(config.postgres());
     }
 
     private DatabaseSteps databases(Manifest m, PostgresLogicalRestore target) {

@@ -229,6 +229,11 @@ public final class RestoreWorkflow {
         PostgresLogicalRestore restore = new PostgresLogicalRestore(new PostgresConnector(target));
         String versions = restore.preflight();
 
+        List<String> missing = new dev.difydr.kube.Permissions(client, kube.namespace()).missingForRestore();
+        if (!missing.isEmpty()) {
+            throw new DrException(Failure.KUBERNETES, "dify-dr may not " + String.join(", ", missing) + " in namespace " + kube.namespace()
+                    + "; grant them (the Role in runbooks/incident-restore.md) before restoring");
+        }
         lock().checkFree();
         Map<String, List<DatabaseEnv.ContainerSettings>> settings = record(j);
         String owner = owner(settings);
@@ -358,14 +363,9 @@ public final class RestoreWorkflow {
 
     /** How dify-dr connects to the target server: its host and port, the rest from restore.target or postgres. */
     private PostgresConfig connection(String host, int port) {
-        PostgresConfig base = config.postgres();
         RestoreConfig.PostgresTarget t = config.restore().target();
-        return new PostgresConfig(host, port,
-                t != null && t.user() != null ? t.user() : base.user(),
-                t != null && t.password() != null ? t.password() : base.password(),
-                base.databases(), base.mode(),
-                t != null && t.sslmode() != null ? t.sslmode() : base.sslmode(),
-                base.binDir());
+        PostgresConfig c = t == null ? config.postgres() : t.over(config.postgres());
+        return new PostgresConfig(host, port, c.user(), c.password(), null, null, c.sslmode(), c.binDir());
     }
 
     private String owner(Map<String, List<DatabaseEnv.ContainerSettings>> settings) {

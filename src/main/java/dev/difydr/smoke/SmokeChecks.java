@@ -65,6 +65,26 @@ public final class SmokeChecks {
         return out;
     }
 
+    /**
+     * One request to each endpoint, for {@code config check}: proves the URLs answer from here, not that Dify is
+     * healthy. Throws naming the endpoints that did not answer at all.
+     */
+    public String reach() {
+        List<String> answered = new ArrayList<>();
+        List<String> silent = new ArrayList<>();
+        for (Check c : checks()) {
+            if (c.name().equals("api health") || c.name().equals("plugin daemon health")) {
+                Answer a = ask(c);
+                (a.status > 0 ? answered : silent).add(c.url() + (a.status > 0 ? " answered " + a.status : ": " + a.text));
+            }
+        }
+        if (!silent.isEmpty()) {
+            throw new dev.difydr.DrException(dev.difydr.Failure.SMOKE, "no answer from " + String.join("; ", silent)
+                    + " (from outside the cluster, use 'kubectl port-forward' and point the URLs at it)");
+        }
+        return String.join("; ", answered);
+    }
+
     public List<SmokeResult> run() {
         long deadline = System.nanoTime() + Duration.ofSeconds(config.deadlineSeconds()).toNanos();
         List<SmokeResult> results = new ArrayList<>();

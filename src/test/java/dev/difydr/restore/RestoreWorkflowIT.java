@@ -223,6 +223,18 @@ class RestoreWorkflowIT extends RestoreTestBase {
     }
 
     @Test
+    void configCheckFindsTheWorkloadsAndReachesTheSmokeEndpoints() {
+        DifyChart chart = DifyChart.boris("prod");
+        start(chart);
+
+        CliRun run = cli("config", "check");
+
+        assertThat(run.code()).as(run.everything()).isZero();
+        assertThat(run.out()).contains("kubernetes", chart.api() + " (api, stopped during a restore)", chart.web() + " (web)")
+                .contains(api.apiUrl() + "/health answered 200", api.pluginDaemonUrl() + "/health/check answered 200");
+    }
+
+    @Test
     void withoutPlanOrYesAndNoTerminalItRefuses() {
         start(DifyChart.boris("dify"));
         String before = clusterState();
