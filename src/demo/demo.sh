@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The dify-dr demo, end to end on this machine: a throwaway PostgreSQL with Dify-shaped data (Dify's real schema,
-# synthetic rows, a plugin database), `dify-dr backup` to ./demo-repo, `verify --read-data`, then a restore of the
-# artifacts into fresh databases with nothing but zstd and pg_restore, and a before/after comparison.
+# synthetic rows, a plugin database), `dify-dr backup` to ./demo-repo, `verify --read-data`, `dify-dr drill` (restore
+# into fresh databases, validated against the manifest, RTO/RPO report), a second restore of the artifacts with nothing
+# but zstd and pg_restore, and a before/after comparison of both.
 # Everything it starts is stopped on exit; ./demo-repo is kept so you can look at it.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.."
@@ -61,6 +62,8 @@ postgres:
   user: postgres
   password: "\${file:$work/pgpass}"
   databases: [dify, dify_plugin]
+drill:
+  databases: {dify: dify_drill, dify_plugin: dify_plugin_drill}
 YAML
 
 say "dify-dr backup"
@@ -72,6 +75,9 @@ say "dify-dr verify --read-data"
 
 say "dify-dr list"
 ./dify-dr --config "$work/dify-dr.yaml" list
+
+say "dify-dr drill $id --keep: restore into fresh databases, validate against the manifest, measure RTO and RPO"
+./dify-dr --config "$work/dify-dr.yaml" drill "$id" --keep
 
 say "restoring with standard tools only: zstd -dc <artifact> | pg_restore -d <fresh database>"
 for db in dify dify_plugin; do
@@ -90,15 +96,17 @@ counts() {
     UNION ALL SELECT 'workflow_runs', count(*) FROM workflow_runs) c"
 }
 comparable() { "$pgbin/pg_dump" -d "$1" | grep -v -e '^--' -e '^\\restrict ' -e '^\\unrestrict '; }
-printf '%-12s %s\n' "source" "$(counts dify)" "restored" "$(counts dify_restored)"
+printf '%-12s %s\n' "source" "$(counts dify)" "drill" "$(counts dify_drill)" "restored" "$(counts dify_restored)"
 printf '%-12s %s\n' "alembic" "$(psql_q -d dify -At -c 'SELECT version_num FROM alembic_version') -> $(psql_q -d dify_restored -At -c 'SELECT version_num FROM alembic_version')"
 status=0
 for db in dify dify_plugin; do
-  if diff <(comparable "$db") <(comparable "${db}_restored") >/dev/null; then
-    echo "$db: plain pg_dump of source and restored database are identical ($(comparable "$db" | wc -l) lines)"
-  else
-    echo "$db: DIFFERENT after restore"; status=1
-  fi
+  for copy in "${db}_drill" "${db}_restored"; do
+    if diff <(comparable "$db") <(comparable "$copy") >/dev/null; then
+      echo "$copy: plain pg_dump identical to $db's ($(comparable "$db" | wc -l) lines)"
+    else
+      echo "$copy: DIFFERENT from $db"; status=1
+    fi
+  done
 done
-[ "$status" = 0 ] && say "demo passed: backup $id restored with standard tools and matches its source" || say "demo FAILED"
+[ "$status" = 0 ] && say "demo passed: backup $id restored by dify-dr drill and by the standard tools, both match the source" || say "demo FAILED"
 exit "$status"

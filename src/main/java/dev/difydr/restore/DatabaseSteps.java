@@ -115,7 +115,8 @@ public final class DatabaseSteps {
             List<String> diff = DifyFacts.differences(recorded, target.facts(d.target));
             d.validated = diff.isEmpty();
             if (diff.isEmpty()) {
-                ok.add(d.target + ": " + recorded.rowCounts().size() + " key tables and alembic_version " + recorded.alembicVersion() + " match");
+                ok.add(d.target + ": row counts of " + recorded.rowCounts().size() + " key tables"
+                        + (recorded.alembicVersion() == null ? "" : " and alembic_version " + recorded.alembicVersion()) + " match");
             } else {
                 problems.add(d.target + ": " + String.join(", ", diff));
             }

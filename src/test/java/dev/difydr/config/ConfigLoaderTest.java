@@ -33,6 +33,41 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readmeConfigurationExampleIsValid() throws java.io.IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        int start = readme.indexOf("```yaml\n", readme.indexOf("## Configuration")) + "```yaml\n".length();
+        String example = readme.substring(start, readme.indexOf("```", start)).replace("${file:", "${env:");
+        ConfigLoader everyReferenceSet = new ConfigLoader(name -> "value-of-" + name);
+
+        Config c = everyReferenceSet.parse(example, "README.md");
+
+        assertThat(c.kubernetes().release()).isEqualTo("dify");
+        assertThat(c.kubernetes().workloads()).extracting(KubernetesConfig.WorkloadSpec::role).containsExactly("api");
+        assertThat(c.smoke().appKey().reveal()).startsWith("value-of-");
+        assertThat(c.restore().target().host()).isEqualTo("pg-new.example");
+        assertThat(c.drill().databases()).containsEntry("dify", "dify_drill");
+        assertThat(c.drill().maxRpoSeconds()).isEqualTo(93600L);
+    }
+
+    @Test
+    void restoreSectionsAreValidated() {
+        String p = problems(MINIMAL + """
+                kubernetes: {namespace: dify, workloads: [{name: dify-api, role: apii}], pollSeconds: 0}
+                smoke: {api: "dify-api:5001"}
+                restore: {jobs: 0, target: {port: 70000}}
+                drill: {maxRtoSeconds: -1}
+                """);
+
+        assertThat(p).contains("kubernetes.workloads[0].role: 'apii' must be one of [api, worker, beat, plugin-daemon, web, sandbox, other]")
+                .contains("kubernetes: scaleDownTimeoutSeconds, rolloutTimeoutSeconds and pollSeconds must be positive")
+                .contains("smoke.api: 'dify-api:5001' must be an http(s) URL")
+                .contains("restore.jobs: 0 is out of range")
+                .contains("restore.target.port: port 70000 is out of range")
+                .contains("drill.maxRtoSeconds: -1 must be a positive number of seconds");
+        assertThat(problems(MINIMAL + "kubernetes: {namespace: dify}\n")).contains("name the Helm release (kubernetes.release) or list the Deployments");
+    }
+
+    @Test
     void minimalConfigurationGetsDefaults() {
         Config c = loader.parse(MINIMAL + "postgres: {host: db}\n", "test.yaml");
 
