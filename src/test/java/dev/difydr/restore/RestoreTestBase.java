@@ -143,10 +143,9 @@ abstract class RestoreTestBase {
     }
 
     void scale(String deployment, int replicas) {
-        k8s().apps().deployments().withName(deployment).edit(d -> {
-            d.getSpec().setReplicas(replicas);
-            return d;
-        });
+        // A patch, not edit(): the controller's status writes would make an edit's resourceVersion stale.
+        k8s().apps().deployments().withName(deployment).patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON), "[{\"op\":\"add\",\"path\":\"/spec/replicas\",\"value\":" + replicas + "}]");
         awaitPods(deployment, replicas);
     }
 

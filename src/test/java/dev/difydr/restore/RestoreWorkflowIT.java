@@ -106,6 +106,49 @@ class RestoreWorkflowIT extends RestoreTestBase {
         }
     }
 
+    /** Stands for the process dying: not an exception the workflow handles, so the journal stays as it was. */
+    private static final class Crash extends Error {
+        Crash(String step) {
+            super("crashed after " + step);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("charts")
+    void crashAfterRewireThenResumeEndsWithRecordedReplicasAndRestoredDatabases(DifyChart chart) {
+        start(chart);
+        scale(chart.worker(), 2);
+        RestoreWorkflow crashing = workflow(new StepListener() {
+            @Override
+            public void after(String step) {
+                if (step.equals("rewire")) {
+                    throw new Crash(step);
+                }
+            }
+        });
+        Journal planned = crashing.plan(latest());
+        try {
+            crashing.run(planned);
+            throw new AssertionError("the crash did not happen");
+        } catch (Crash expected) {
+            // Dify is now stopped and rewired; only the journal knows the replicas it had
+        }
+        assertThat(replicas(chart.api())).isZero();
+        assertThat(replicas(chart.worker())).isZero();
+
+        CliRun resumed = cli("--json", "restore", "--resume", planned.id);
+
+        assertThat(resumed.code()).as(resumed.everything()).isZero();
+        JsonNode journal = DifyTestbed.json(resumed.out());
+        assertThat(journal.get("state").asText()).isEqualTo("completed");
+        assertThat(replicas(chart.api())).isEqualTo(1);
+        assertThat(replicas(chart.worker())).isEqualTo(2);
+        assertThat(databaseOf(chart.api(), chart.apiContainer())).isEqualTo(copyOf("dify"));
+        assertThat(databaseOf(chart.worker(), chart.workerContainer())).isEqualTo(copyOf("dify"));
+        assertThat(databaseOf(chart.plugin(), chart.pluginContainer())).isEqualTo(copyOf("dify_plugin"));
+        assertThat(tb.pg.comparableDump(copyOf("dify_plugin"))).isEqualTo(tb.backedUpDumps.get("dify_plugin"));
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("charts")
     void restoreOntoAnotherServerRewiresHostAndPort(DifyChart chart) throws java.io.IOException {
