@@ -80,16 +80,7 @@ public final class DatabaseEnv {
     }
 
     public List<ContainerSettings> read(String deployment) {
-        Deployment d;
-        try {
-            d = client.apps().deployments().inNamespace(namespace).withName(deployment).get();
-        } catch (KubernetesClientException e) {
-            throw KubeErrors.failed("read Deployment " + deployment, namespace, e);
-        }
-        if (d == null) {
-            throw new DrException(Failure.KUBERNETES, "Deployment " + deployment + " is gone from namespace " + namespace);
-        }
-        return read(d);
+        return read(Deployments.require(client, namespace, deployment));
     }
 
     private Optional<Value> resolve(String deployment, Container c, boolean init, String variable) {

@@ -85,13 +85,7 @@ public final class Rewiring {
     private String current(EnvSource s) {
         try {
             return switch (s.kind()) {
-                case INLINE -> {
-                    Deployment d = client.apps().deployments().inNamespace(namespace).withName(s.deployment()).get();
-                    if (d == null) {
-                        throw new DrException(Failure.KUBERNETES, "Deployment " + s.deployment() + " is gone from namespace " + namespace);
-                    }
-                    yield entry(d, s).getValue();
-                }
+                case INLINE -> entry(Deployments.require(client, namespace, s.deployment()), s).getValue();
                 case CONFIG_MAP -> {
                     var cm = client.configMaps().inNamespace(namespace).withName(s.object()).get();
                     yield cm == null || cm.getData() == null ? null : cm.getData().get(s.key());
@@ -111,7 +105,7 @@ public final class Rewiring {
         try {
             switch (s.kind()) {
                 case INLINE -> {
-                    Deployment d = client.apps().deployments().inNamespace(namespace).withName(s.deployment()).get();
+                    Deployment d = Deployments.require(client, namespace, s.deployment());
                     entry(d, s);
                     var pod = d.getSpec().getTemplate().getSpec();
                     List<Container> containers = s.init() ? pod.getInitContainers() : pod.getContainers();
@@ -147,10 +141,7 @@ public final class Rewiring {
     private void restart(String name, String when) {
         try {
             var resource = client.apps().deployments().inNamespace(namespace).withName(name);
-            Deployment d = resource.get();
-            if (d == null) {
-                throw new DrException(Failure.KUBERNETES, "Deployment " + name + " is gone from namespace " + namespace);
-            }
+            Deployment d = Deployments.require(client, namespace, name);
             String annotations = "/spec/template/metadata/annotations";
             JsonPatch patch = d.getSpec().getTemplate().getMetadata().getAnnotations() == null
                     ? new JsonPatch().add(annotations, java.util.Map.of(RESTARTED_AT, when))

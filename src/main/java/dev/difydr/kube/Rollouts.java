@@ -83,15 +83,7 @@ public final class Rollouts {
 
     /** Null when the Deployment is where it should be; otherwise what it is doing instead. */
     private String pendingState(String name, int want) {
-        Deployment d;
-        try {
-            d = client.apps().deployments().inNamespace(namespace).withName(name).get();
-        } catch (KubernetesClientException e) {
-            throw KubeErrors.failed("read Deployment " + name, namespace, e);
-        }
-        if (d == null) {
-            throw new DrException(Failure.KUBERNETES, "Deployment " + name + " disappeared from namespace " + namespace);
-        }
+        Deployment d = Deployments.require(client, namespace, name);
         DeploymentStatus s = d.getStatus() == null ? new DeploymentStatus() : d.getStatus();
         int replicas = n(s.getReplicas());
         if (want == 0) {

@@ -10,6 +10,7 @@ import dev.difydr.config.RestoreConfig;
 import dev.difydr.kube.DatabaseEnv;
 import dev.difydr.kube.EnvChange;
 import dev.difydr.kube.EnvSource;
+import dev.difydr.kube.Permissions;
 import dev.difydr.kube.RestoreLock;
 import dev.difydr.kube.Rewiring;
 import dev.difydr.kube.Role;
@@ -169,19 +170,28 @@ public final class RestoreWorkflow {
                 j.finishedAt = clock.instant();
                 return "Dify runs on " + j.databases.stream().map(d -> d.target).collect(Collectors.joining(", "));
             });
-            lock().release(j.id);
-            return j;
         } catch (RuntimeException e) {
             j.failure = e.getMessage();
             if (j.step("scale-down") == null) {
                 j.state = Journal.FAILED;
                 j.finishedAt = clock.instant();
                 save(j);
-                lock().release(j.id);
+                release(j);
                 throw e;
             }
             log.error("restore {} failed: {}; rolling back", j.id, e.getMessage());
             return rollBack(j);
+        }
+        release(j);
+        return j;
+    }
+
+    /** Gives up the restore lock; a failure to do so is reported, not allowed to turn a finished restore into a failed one. */
+    private void release(Journal j) {
+        try {
+            lock().release(j.id);
+        } catch (DrException e) {
+            log.warn("restore {} is {}, but its lock was not released: {}", j.id, j.state, e.getMessage());
         }
     }
 
@@ -196,7 +206,6 @@ public final class RestoreWorkflow {
             steps.run("scale-back-up", () -> start(j, false));
             steps.run("smoke-checks-old-state", () -> smoke(j.rollbackSmoke));
             j.state = Journal.ROLLED_BACK;
-            lock().release(j.id);
         } catch (RuntimeException e) {
             j.rollbackFailure = e.getMessage();
             j.state = Journal.ROLLBACK_FAILED;
@@ -207,6 +216,9 @@ public final class RestoreWorkflow {
             save(j);
         } catch (DrException e) {
             log.error("cannot record the outcome of restore {}: {}", j.id, e.getMessage());
+        }
+        if (Journal.ROLLED_BACK.equals(j.state)) {
+            release(j);
         }
         return j;
     }
@@ -229,7 +241,7 @@ public final class RestoreWorkflow {
         PostgresLogicalRestore restore = new PostgresLogicalRestore(new PostgresConnector(target));
         String versions = restore.preflight();
 
-        List<String> missing = new dev.difydr.kube.Permissions(client, kube.namespace()).missingForRestore();
+        List<String> missing = new Permissions(client, kube.namespace()).missingForRestore();
         if (!missing.isEmpty()) {
             throw new DrException(Failure.KUBERNETES, "dify-dr may not " + String.join(", ", missing) + " in namespace " + kube.namespace()
                     + "; grant them (the Role in runbooks/incident-restore.md) before restoring");
@@ -237,11 +249,11 @@ public final class RestoreWorkflow {
         lock().checkFree();
         Map<String, List<DatabaseEnv.ContainerSettings>> settings = record(j);
         String owner = owner(settings);
-        checkDifyLogin(settings, j);
         if (!restore.roleExists(owner)) {
             throw new DrException(Failure.SOURCE, "role '" + owner + "' (Dify's database user) does not exist on PostgreSQL "
                     + restore.where() + ": create it there first, or set restore.databaseOwner");
         }
+        checkDifyLogin(settings, j);
         j.databases.clear();
         Map<String, String> names = targetNames(m, request.targetDatabases());
         for (Artifact a : DatabaseSteps.dumps(m)) {

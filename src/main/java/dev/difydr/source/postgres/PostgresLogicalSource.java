@@ -6,11 +6,7 @@ import dev.difydr.config.DatabaseSpec;
 import dev.difydr.config.PostgresConfig;
 import dev.difydr.repository.DatabaseFacts;
 import dev.difydr.source.ChildProcess;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -18,9 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Logical dumps of a PostgreSQL server's databases with {@code pg_dump -Fc -Z0}. Each dump runs in a snapshot
