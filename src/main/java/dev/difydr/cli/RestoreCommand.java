@@ -54,11 +54,12 @@ final class RestoreCommand implements Callable<Integer> {
             description = "Name of a new database (default <source>_restore_<backup id>); NAME alone names the main database's copy.")
     List<String> targetDatabases = new ArrayList<>();
 
-    @Option(names = "--target-host", paramLabel = "HOST[:PORT]",
+    @Option(names = "--target-host", paramLabel = "HOST[:PORT]|[IPV6]:PORT",
             description = "Restore onto another PostgreSQL server; Dify's DB_HOST/DB_PORT are rewired to it.")
     String targetHost;
 
-    @Option(names = "--replicas", paramLabel = "DEPLOYMENT=N", description = "Scale a Deployment to N instead of its recorded replicas.")
+    @Option(names = "--replicas", paramLabel = "DEPLOYMENT=N",
+            description = "Bring a Deployment up to N after the restore (a rollback still returns it to the replicas it had before).")
     Map<String, Integer> replicas = new LinkedHashMap<>();
 
     @Option(names = "--read-data", description = "In preflight, re-read every byte of the backup, not only the sizes.")

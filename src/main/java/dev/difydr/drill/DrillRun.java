@@ -84,7 +84,18 @@ public final class DrillRun {
                 String versions = target.preflight();
                 String owner = config.drill().databaseOwner() != null ? config.drill().databaseOwner() : server().user();
                 if (!target.roleExists(owner)) {
-                    throw new DrException(Failure.SOURCE, "drill.databaseOwner '" + owner + "' is not a role on PostgreSQL " + target.where());
+                    throw new DrException(Failure.SOURCE, "the scratch databases' owner '" + owner + "' (drill.databaseOwner, else the login user)"
+                            + " is not a role on PostgreSQL " + target.where());
+                }
+                List<String> backedUp = DatabaseSteps.dumps(manifest[0]).stream().map(Artifact::name).toList();
+                for (String source : config.drill().databases().keySet()) {
+                    if (!backedUp.contains(source)) {
+                        throw new DrException(Failure.CONFIG, "drill.databases names '" + source + "', which backup " + j.backupId
+                                + " does not hold (it has " + backedUp + ")");
+                    }
+                }
+                if (new java.util.HashSet<>(config.drill().databases().values()).size() < config.drill().databases().size()) {
+                    throw new DrException(Failure.CONFIG, "drill.databases maps two databases to the same scratch name: " + config.drill().databases());
                 }
                 for (Artifact a : DatabaseSteps.dumps(manifest[0])) {
                     String name = config.drill().databases().getOrDefault(a.name(), a.name() + "_drill_" + id.toLowerCase(Locale.ROOT).replace("z-", "_"));
@@ -93,7 +104,8 @@ public final class DrillRun {
                     }
                     j.databases.add(scratch(a, name, owner));
                 }
-                databases(manifest[0], target).checkFree(j.databases);
+                databases(manifest[0], target).checkFree(j.databases, "Drop it if it is a scratch copy kept by an earlier drill"
+                        + " (drill --keep), or name the scratch copies differently in drill.databases");
                 return "backup " + j.backupId + " verified; scratch databases on " + target.where() + " (" + versions + ")";
             });
             steps.run("restore-databases", () -> databases(manifest[0], target).restoreAll(j.databases));

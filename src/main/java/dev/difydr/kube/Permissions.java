@@ -40,6 +40,8 @@ public final class Permissions {
                 }
             } catch (KubernetesClientException e) {
                 // A server that cannot review access still enforces it; the first refused call will say so.
+                org.slf4j.LoggerFactory.getLogger(Permissions.class).warn(
+                        "cannot ask the API server which permissions dify-dr has ({}); a missing one will show when it is used", e.getMessage());
                 return missing;
             }
         }

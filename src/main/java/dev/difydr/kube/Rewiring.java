@@ -46,10 +46,23 @@ public final class Rewiring {
                 };
                 if (Boolean.TRUE.equals(immutable)) {
                     out.add(s.describe() + " cannot be changed: the " + (s.kind() == EnvSource.Kind.SECRET ? "Secret" : "ConfigMap")
-                            + " is immutable (replace it with a mutable copy, or change its value by hand and restore with --target-database)");
+                            + " is immutable; replace it with a mutable copy (same name, same data) and plan the restore again");
                 }
             } catch (KubernetesClientException e) {
                 throw KubeErrors.failed("read " + s.describe(), namespace, e);
+            }
+        }
+        return out;
+    }
+
+    /** Values that hold neither side of their change any more: someone else has changed them since. */
+    public List<String> conflicts(List<EnvChange> changes) {
+        List<String> out = new java.util.ArrayList<>();
+        for (EnvChange c : changes) {
+            String current = current(c.source());
+            if (!c.oldValue().equals(current) && !c.newValue().equals(current)) {
+                out.add(c.source().describe() + " is '" + current + "', neither the value before the restore ('" + c.oldValue()
+                        + "') nor the one it set ('" + c.newValue() + "'): it was changed since; set it by hand");
             }
         }
         return out;
@@ -69,7 +82,7 @@ public final class Rewiring {
             }
             if (!from.equals(current)) {
                 throw new DrException(Failure.KUBERNETES, c.source().describe() + " is '" + current + "', expected '" + from
-                        + "': it was changed by someone else; set it to '" + to + "' by hand or restore its value first");
+                        + "': it was changed by someone else meanwhile");
             }
             set(c.source(), from, to);
             restart.addAll(c.deployments());
@@ -127,7 +140,7 @@ public final class Rewiring {
         } catch (KubernetesClientException e) {
             if (e.getCode() == 409 || e.getCode() == 422) {
                 throw new DrException(Failure.KUBERNETES, s.describe() + " is no longer '" + from
-                        + "': it was changed by someone else meanwhile; check it and run the command again", e);
+                        + "': it was changed by someone else meanwhile", e);
             }
             throw KubeErrors.failed("change " + s.describe(), namespace, e);
         }

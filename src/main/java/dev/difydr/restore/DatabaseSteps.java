@@ -54,11 +54,12 @@ public final class DatabaseSteps {
         return dumps;
     }
 
-    /** Refuses names that exist on the target, before anything is created. */
-    public void checkFree(List<Journal.TargetDatabase> databases) {
+    /** Refuses names that exist on the target, before anything is created; {@code hint} says how to choose others. */
+    public void checkFree(List<Journal.TargetDatabase> databases, String hint) {
         for (Journal.TargetDatabase d : databases) {
             if (!d.creating && target.exists(d.target)) {
-                throw target.exists(d.target, null);
+                throw new DrException(Failure.USAGE, "database '" + d.target + "' already exists on PostgreSQL " + target.where()
+                        + "; dify-dr never restores over an existing database. " + hint);
             }
         }
     }

@@ -109,7 +109,12 @@ public final class RestoreWorkflow {
     public Journal run(Journal j) {
         lock().acquire(j.id);
         j.state = Journal.RUNNING;
-        save(j);
+        try {
+            save(j);
+        } catch (RuntimeException e) {
+            release(j);
+            throw e;
+        }
         log.info("restore {} of backup {} started; journal: {} and {} in the repository", j.id, j.backupId,
                 journals.localPath(j.id), journals.repositoryKey(j.id));
         return execute(j);
@@ -175,8 +180,11 @@ public final class RestoreWorkflow {
             if (j.step("scale-down") == null) {
                 j.state = Journal.FAILED;
                 j.finishedAt = clock.instant();
-                save(j);
-                release(j);
+                try {
+                    save(j);
+                } finally {
+                    release(j);
+                }
                 throw e;
             }
             log.error("restore {} failed: {}; rolling back", j.id, e.getMessage());
@@ -201,10 +209,15 @@ public final class RestoreWorkflow {
         Steps steps = new Steps(j.rollback, () -> save(j), listener, clock);
         try {
             save(j);
+            List<String> conflicts = rewiring().conflicts(j.changes);
+            if (!conflicts.isEmpty()) {
+                throw new DrException(Failure.KUBERNETES, "nothing was rolled back, Dify was left running as it is: " + String.join("; ", conflicts));
+            }
             steps.run("rollback-scale-down", () -> stop(j));
             steps.run("rewire-back", () -> "restored " + rewiring().apply(j.changes, false) + " of " + j.changes.size() + " values");
             steps.run("scale-back-up", () -> start(j, false));
-            steps.run("smoke-checks-old-state", () -> smoke(j.rollbackSmoke));
+            steps.run("smoke-checks-old-state", () -> j.workloads.stream().anyMatch(w -> w.role().equals(Role.API.label()) && w.replicas() > 0)
+                    ? smoke(j.rollbackSmoke) : "skipped: Dify's api ran no replicas before the restore, so there is nothing to check");
             j.state = Journal.ROLLED_BACK;
         } catch (RuntimeException e) {
             j.rollbackFailure = e.getMessage();
@@ -259,7 +272,9 @@ public final class RestoreWorkflow {
         for (Artifact a : DatabaseSteps.dumps(m)) {
             j.databases.add(new Journal.TargetDatabase(a.name(), names.get(a.name()), owner, a.path(), a.plainBytes()));
         }
-        databases(j, m).checkFree(j.databases);
+        databases(j, m).checkFree(j.databases, "Name the new copies with --target-database SOURCE=NAME (once per database,"
+                + " e.g. --target-database dify=dify_r2 --target-database dify_plugin=dify_plugin_r2), or drop the existing one"
+                + " if it is an unused copy from an earlier restore");
         j.changes.clear();
         j.changes.addAll(changes(j, settings));
         List<String> obstacles = rewiring().obstacles(j.changes);
@@ -514,7 +529,7 @@ public final class RestoreWorkflow {
                 log.debug("Dify's login {} works on {}:{}", login.user(), j.targetHost, j.targetPort);
             } catch (java.sql.SQLException e) {
                 String state = e.getSQLState() == null ? "" : e.getSQLState();
-                if (state.startsWith("28")) {
+                if (state.equals("28P01")) {
                     throw new DrException(Failure.SOURCE, "Dify's database user '" + login.user() + "' cannot log in to PostgreSQL "
                             + j.targetHost + ":" + j.targetPort + " with the password Dify uses (" + s.values().get(DatabaseEnv.PASSWORD).source().describe()
                             + "): " + e.getMessage() + ". Fix the role's password or pg_hba.conf on that server before restoring");

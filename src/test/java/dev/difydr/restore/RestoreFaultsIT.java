@@ -111,6 +111,30 @@ class RestoreFaultsIT extends RestoreTestBase {
     }
 
     @Test
+    void rollbackOverAValueSomeoneElseChangedLeavesDifyRunningAndSaysWhat() {
+        DifyChart chart = DifyChart.boris("dify");
+        start(chart);
+        CliRun restore = cli("--json", "restore", "latest", "--yes");
+        assertThat(restore.code()).as(restore.everything()).isZero();
+        String id = DifyTestbed.json(restore.out()).get("id").asText();
+        // A later helm upgrade points the api elsewhere.
+        k8s().configMaps().withName(chart.api()).edit(cm -> {
+            cm.getData().put("DB_DATABASE", "dify_from_helm");
+            return cm;
+        });
+        String before = clusterState();
+
+        CliRun rollback = cli("restore", "--rollback", id);
+
+        assertThat(rollback.code()).isEqualTo(11);
+        assertThat(rollback.out()).contains("nothing was rolled back, Dify was left running as it is",
+                "ConfigMap/" + chart.api() + " key DB_DATABASE is 'dify_from_helm'");
+        assertThat(clusterState()).isEqualTo(before);
+        assertThat(replicas(chart.api())).isEqualTo(1);
+        assertThat(k8s().leases().withName("dify-dr-restore").get()).as("the lock stays with the restore that needs an operator").isNotNull();
+    }
+
+    @Test
     void killedDuringScaleDownThenResumedEndsWithTheRecordedReplicas() throws Exception {
         DifyChart chart = DifyChart.douban("dify");
         start(chart);

@@ -79,17 +79,11 @@ public final class PostgresLogicalRestore {
             s.execute("CREATE DATABASE " + quote(database) + " OWNER " + quote(owner) + " TEMPLATE template0");
         } catch (SQLException e) {
             if (DUPLICATE_DATABASE.equals(e.getSQLState())) {
-                throw exists(database, e);
+                throw new DrException(Failure.USAGE, "database '" + database + "' was created by someone else on PostgreSQL " + where()
+                        + " just now; dify-dr never restores over an existing database", e);
             }
             throw new DrException(Failure.SOURCE, "cannot create database '" + database + "' on PostgreSQL " + where() + ": " + e.getMessage(), e);
         }
-    }
-
-    public DrException exists(String database, Throwable cause) {
-        return new DrException(Failure.USAGE, "database '" + database + "' already exists on PostgreSQL " + where()
-                + "; dify-dr never restores over an existing database. Name the new copies with --target-database SOURCE=NAME"
-                + " (once per database, e.g. --target-database dify=dify_r2 --target-database dify_plugin=dify_plugin_r2),"
-                + " or drop the existing one if it is an unused copy from an earlier restore or drill", cause);
     }
 
     /** Drops a database dify-dr created itself (a drill's scratch copy, or a restore's unfinished one). */
