@@ -50,60 +50,68 @@ public final class ArtifactPipeline {
         return new Stored(plainBytes, stored.count(), HexFormat.of().formatHex(plainDigest.digest()), stored.hex(), compressionName());
     }
 
-    /** The reverse pass for verification: {@link #reread(InputStream, OutputStream, Progress)} with the plain bytes discarded. */
+    /** The reverse pass for verification: {@link #reread(InputStream, OutputStream, Progress, boolean)}, plain bytes discarded. */
     public static Reread reread(InputStream stored, Progress progress) throws IOException {
-        return reread(stored, OutputStream.nullOutputStream(), progress);
+        return reread(stored, OutputStream.nullOutputStream(), progress, true);
     }
 
     /**
-     * The reverse pass: reads stored bytes to their end, hashing them, and decompresses them into {@code plainSink},
-     * hashing the plain bytes. A stream that does not decompress is a finding ({@link Reread#decompressError()}), not
-     * an exception; a failure to read the stored bytes or to write the plain ones is thrown.
+     * The reverse pass: reads stored bytes to their end, hashing them on a read-ahead thread, and decompresses them
+     * into {@code plainSink}, hashing the plain bytes when {@code hashPlain} (a restore may leave that out: matching
+     * stored bytes decompress to exactly the plain bytes that were backed up, and zstd checks its own content
+     * checksum). A stream that does not decompress is a finding ({@link Reread#decompressError()}), not an exception;
+     * a failure to read the stored bytes or to write the plain ones is thrown.
      */
-    public static Reread reread(InputStream stored, OutputStream plainSink, Progress progress) throws IOException {
-        StoredInput in = new StoredInput(stored, progress);
-        MessageDigest plainDigest = HashingOutputStream.sha256();
+    public static Reread reread(InputStream stored, OutputStream plainSink, Progress progress, boolean hashPlain) throws IOException {
+        MessageDigest storedDigest = HashingOutputStream.sha256();
+        long[] storedBytes = {0};
+        MessageDigest plainDigest = hashPlain ? HashingOutputStream.sha256() : null;
         long plainBytes = 0;
         String decompressError = null;
-        try (InputStream plain = new ZstdInputStreamNoFinalizer(in)) {
-            byte[] buffer = new byte[BUFFER];
-            int n;
-            while ((n = plain.read(buffer)) > 0) {
-                plainDigest.update(buffer, 0, n);
-                plainBytes += n;
-                try {
-                    plainSink.write(buffer, 0, n);
-                } catch (IOException e) {
-                    throw new SinkFailure(e);
+        try (ReadAhead ahead = new ReadAhead(stored, (chunk, n) -> {
+            storedDigest.update(chunk, 0, n);
+            storedBytes[0] += n;
+            progress.advance(n);
+        })) {
+            StoredInput in = new StoredInput(ahead);
+            try (InputStream plain = new ZstdInputStreamNoFinalizer(in)) {
+                byte[] buffer = new byte[BUFFER];
+                int n;
+                while ((n = plain.read(buffer)) > 0) {
+                    if (plainDigest != null) {
+                        plainDigest.update(buffer, 0, n);
+                    }
+                    plainBytes += n;
+                    try {
+                        plainSink.write(buffer, 0, n);
+                    } catch (IOException e) {
+                        throw new SinkFailure(e);
+                    }
                 }
+            } catch (StoredInput.ReadFailure e) {
+                throw e.getCause();
+            } catch (SinkFailure e) {
+                throw e.getCause();
+            } catch (IOException e) {
+                decompressError = e.getMessage();
             }
-        } catch (StoredInput.ReadFailure e) {
-            throw e.getCause();
-        } catch (SinkFailure e) {
-            throw e.getCause();
-        } catch (IOException e) {
-            decompressError = e.getMessage();
+            // The rest is hashed even after a decompression error: a changed stored sha256 is the more precise finding.
+            in.drain();
         }
-        // The rest is hashed even after a decompression error: a changed stored sha256 is the more precise finding.
-        in.drain();
-        return new Reread(in.count, HexFormat.of().formatHex(in.digest.digest()), plainBytes,
-                HexFormat.of().formatHex(plainDigest.digest()), decompressError);
+        return new Reread(storedBytes[0], HexFormat.of().formatHex(storedDigest.digest()), plainBytes,
+                plainDigest == null ? null : HexFormat.of().formatHex(plainDigest.digest()), decompressError);
     }
 
     /** What {@link #reread} found: stored and plain byte counts and SHA-256s, and why decompression stopped, if it did. */
     public record Reread(long storedBytes, String storedSha256, long plainBytes, String plainSha256, String decompressError) {
     }
 
-    /** Hashes and counts the stored bytes; a read failure is marked so that it is not taken for corrupt data. */
+    /** Marks a failure to read the stored bytes, so that it is not taken for corrupt data. */
     private static final class StoredInput extends java.io.InputStream {
         private final InputStream in;
-        private final Progress progress;
-        private final MessageDigest digest = HashingOutputStream.sha256();
-        private long count;
 
-        StoredInput(InputStream in, Progress progress) {
+        StoredInput(InputStream in) {
             this.in = in;
-            this.progress = progress;
         }
 
         @Override
@@ -114,24 +122,18 @@ public final class ArtifactPipeline {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            int n;
             try {
-                n = in.read(b, off, len);
+                return in.read(b, off, len);
             } catch (IOException e) {
                 throw new ReadFailure(e);
             }
-            if (n > 0) {
-                digest.update(b, off, n);
-                count += n;
-                progress.advance(n);
-            }
-            return n;
         }
 
+        /** Reads to the end, so that every stored byte is hashed. */
         void drain() throws IOException {
             byte[] buffer = new byte[BUFFER];
             while (read(buffer, 0, buffer.length) >= 0) {
-                // hashing happens in read
+                // hashing happens on the read-ahead thread
             }
         }
 
@@ -147,7 +149,8 @@ public final class ArtifactPipeline {
 
             @Override
             public synchronized IOException getCause() {
-                return (IOException) super.getCause();
+                IOException cause = (IOException) super.getCause();
+                return cause instanceof ReadAhead.Failed f ? f.getCause() : cause;
             }
         }
     }

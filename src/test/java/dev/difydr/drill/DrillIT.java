@@ -111,6 +111,25 @@ class DrillIT {
     }
 
     @Test
+    void aDamagedArtifactIsCaughtWhileRestoringAndNothingIsLeftBehind() throws IOException {
+        Path artifact = tb.repository.resolve("dify/backups/" + tb.backupId + "/postgres/dify_plugin.dump.zst");
+        byte[] original = Files.readAllBytes(artifact);
+        byte[] damaged = original.clone();
+        damaged[damaged.length / 2] ^= 0x40;
+        Files.write(artifact, damaged);
+        try {
+            CliRun run = drill("");
+
+            assertThat(run.code()).as(run.everything()).isEqualTo(6);
+            JsonNode report = DifyTestbed.json(run.out());
+            assertThat(report.get("failure").asText()).contains("artifact dify/backups/" + tb.backupId + "/postgres/dify_plugin.dump.zst is damaged");
+            assertThat(tb.databases()).noneMatch(db -> db.contains("_drill_"));
+        } finally {
+            Files.write(artifact, original);
+        }
+    }
+
+    @Test
     void dataThatDoesNotMatchTheManifestFailsTheDrillAndStillCleansUp() throws IOException {
         Path manifest = tb.repository.resolve("dify/backups/" + tb.backupId + "/manifest.json");
         String original = Files.readString(manifest);

@@ -130,7 +130,7 @@ public final class PostgresLogicalRestore {
         try {
             if (file != null) {
                 try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
-                    check(artifact, ArtifactPipeline.reread(stored, out, progress));
+                    check(artifact, ArtifactPipeline.reread(stored, out, progress, false));
                 }
                 args.add(0, "--jobs=" + jobs);
                 args.add(file.toString());
@@ -142,7 +142,7 @@ public final class PostgresLogicalRestore {
             try (ChildProcess child = server.startReading(what, "pg_restore", args)) {
                 ArtifactPipeline.Reread reread;
                 try (OutputStream in = child.stdin()) {
-                    reread = ArtifactPipeline.reread(stored, in, progress);
+                    reread = ArtifactPipeline.reread(stored, in, progress, false);
                 } catch (IOException e) {
                     child.finish();
                     throw e;
@@ -183,7 +183,8 @@ public final class PostgresLogicalRestore {
     private static void check(Artifact a, ArtifactPipeline.Reread r) {
         String problem = r.decompressError() != null ? "does not decompress: " + r.decompressError()
                 : !r.storedSha256().equals(a.sha256()) ? "stored sha256 is " + r.storedSha256() + ", manifest says " + a.sha256()
-                : !r.plainSha256().equals(a.plainSha256()) || r.plainBytes() != a.plainBytes() ? "plain content differs from the manifest"
+                : r.plainSha256() != null && !r.plainSha256().equals(a.plainSha256()) ? "plain sha256 is " + r.plainSha256() + ", manifest says " + a.plainSha256()
+                : r.plainBytes() != a.plainBytes() ? "decompresses to " + r.plainBytes() + " bytes, manifest says " + a.plainBytes()
                 : null;
         if (problem != null) {
             throw new DrException(Failure.VERIFY, "artifact " + a.path() + " is damaged: " + problem + "; restore from another backup");

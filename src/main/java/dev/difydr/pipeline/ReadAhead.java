@@ -1,0 +1,130 @@
+package dev.difydr.pipeline;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.function.ObjIntConsumer;
+
+/**
+ * Reads a stream on a thread of its own, hands every chunk to an observer there (a digest: hashing the stored bytes
+ * then costs the reader's core, not the decompressor's), and serves the chunks in order through a bounded queue of
+ * {@value #CHUNKS} chunks of {@value #CHUNK} bytes. A read failure is rethrown to the consumer as {@link Failed}, so
+ * that it is never mistaken for bad data.
+ */
+final class ReadAhead extends InputStream {
+    private static final int CHUNK = 1 << 20;
+    private static final int CHUNKS = 4;
+    private static final byte[] END = new byte[0];
+
+    private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(CHUNKS);
+    private final Thread reader;
+    private byte[] current = new byte[0];
+    private int position;
+    private int limit;
+    private boolean ended;
+    private volatile boolean closed;
+
+    /** A failure to read the source, as opposed to anything wrong with its bytes. */
+    static final class Failed extends IOException {
+        Failed(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+
+        @Override
+        public synchronized IOException getCause() {
+            return (IOException) super.getCause();
+        }
+    }
+
+    private record Chunk(byte[] bytes, int length) {
+    }
+
+    ReadAhead(InputStream source, ObjIntConsumer<byte[]> observer) {
+        reader = new Thread(() -> {
+            try {
+                while (!closed) {
+                    byte[] buffer = new byte[CHUNK];
+                    int n = source.readNBytes(buffer, 0, CHUNK);
+                    if (n <= 0) {
+                        break;
+                    }
+                    observer.accept(buffer, n);
+                    queue.put(new Chunk(buffer, n));
+                }
+                queue.put(END);
+            } catch (IOException e) {
+                offer(new Failed(e));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                offer(new Failed(new IOException(e.toString(), e)));
+            }
+        }, "read-ahead");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private void offer(Object item) {
+        try {
+            queue.put(item);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private boolean fill() throws IOException {
+        if (ended) {
+            return false;
+        }
+        Object next;
+        try {
+            next = queue.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while reading ahead");
+        }
+        if (next == END) {
+            ended = true;
+            return false;
+        }
+        if (next instanceof Failed f) {
+            ended = true;
+            throw f;
+        }
+        Chunk c = (Chunk) next;
+        current = c.bytes();
+        position = 0;
+        limit = c.length();
+        return true;
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (len == 0) {
+            return 0;
+        }
+        while (position == limit) {
+            if (!fill()) {
+                return -1;
+            }
+        }
+        int n = Math.min(len, limit - position);
+        System.arraycopy(current, position, b, off, n);
+        position += n;
+        return n;
+    }
+
+    /** Stops the reader; the caller closes the source. */
+    @Override
+    public void close() {
+        closed = true;
+        reader.interrupt();
+    }
+}
