@@ -2,8 +2,8 @@
 # Benchmark: the database step of a dify-dr restore next to a plain parallel pg_restore of the same dump.
 #
 #   A = dify-dr drill <id> --keep --json, with restore.jobs: JOBS. Its restore-databases step creates the scratch
-#       database, decompresses the stored artifact into a temp file in restore.tempDir (checking both SHA-256s on the
-#       way) and runs pg_restore --jobs=JOBS on it. The whole process also starts the JVM, verifies the backup
+#       database, decompresses the stored artifact into a temp file in restore.tempDir (hashing the stored bytes on the
+#       way, on a read-ahead thread) and runs pg_restore --jobs=JOBS on it. The whole process also starts the JVM, verifies the backup
 #       (preflight), validates the restored database against the manifest and writes the drill report.
 #   B = createdb -T template0 X && pg_restore -jJOBS --exit-on-error --no-owner -d X file.dump, where file.dump is the
 #       plain custom-format dump already decompressed on local disk: the same bytes dify-dr restores. Decompressing

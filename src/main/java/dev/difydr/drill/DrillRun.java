@@ -29,7 +29,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -62,114 +64,140 @@ public final class DrillRun {
     }
 
     public DrillReport run(String backup, boolean keep, boolean readData) {
-        Instant started = clock.instant();
-        String id = BackupId.at(started).value();
-        Journal j = new Journal();
-        j.id = id;
-        PostgresLogicalRestore target = new PostgresLogicalRestore(new PostgresConnector(server()));
-        j.targetHost = target.where();
-        Steps steps = new Steps(j.steps, () -> { }, listener, clock);
-        Manifest[] manifest = new Manifest[1];
-        List<SmokeResult> smoke = new ArrayList<>();
+        Attempt a = new Attempt(clock.instant());
+        Steps steps = new Steps(a.journal.steps, () -> { }, listener, clock);
         DrException failure = null;
         try {
-            steps.run("preflight", () -> {
-                manifest[0] = repository.resolve(backup);
-                j.backupId = manifest[0].id();
-                VerifyResult verified = new VerifyRun(repository, progress).run(j.backupId, readData);
-                if (!verified.ok()) {
-                    throw new DrException(Failure.VERIFY, "backup " + j.backupId + " fails verification: " + verified.failures().stream()
-                            .map(c -> c.path() + ": " + c.detail()).collect(Collectors.joining("; ")));
-                }
-                String versions = target.preflight();
-                String owner = config.drill().databaseOwner() != null ? config.drill().databaseOwner() : server().user();
-                if (!target.roleExists(owner)) {
-                    throw new DrException(Failure.SOURCE, "the scratch databases' owner '" + owner + "' (drill.databaseOwner, else the login user)"
-                            + " is not a role on PostgreSQL " + target.where());
-                }
-                List<String> backedUp = DatabaseSteps.dumps(manifest[0]).stream().map(Artifact::name).toList();
-                for (String source : config.drill().databases().keySet()) {
-                    if (!backedUp.contains(source)) {
-                        throw new DrException(Failure.CONFIG, "drill.databases names '" + source + "', which backup " + j.backupId
-                                + " does not hold (it has " + backedUp + ")");
-                    }
-                }
-                if (new java.util.HashSet<>(config.drill().databases().values()).size() < config.drill().databases().size()) {
-                    throw new DrException(Failure.CONFIG, "drill.databases maps two databases to the same scratch name: " + config.drill().databases());
-                }
-                for (Artifact a : DatabaseSteps.dumps(manifest[0])) {
-                    String name = config.drill().databases().getOrDefault(a.name(), a.name() + "_drill_" + id.toLowerCase(Locale.ROOT).replace("z-", "_"));
-                    if (!name.matches("[A-Za-z_][A-Za-z0-9_]{0,62}")) {
-                        throw new DrException(Failure.CONFIG, "scratch database name '" + name + "' must be 1-63 letters, digits or '_'");
-                    }
-                    j.databases.add(scratch(a, name, owner));
-                }
-                databases(manifest[0], target).checkFree(j.databases, "Drop it if it is a scratch copy kept by an earlier drill"
-                        + " (drill --keep), or name the scratch copies differently in drill.databases");
-                return "backup " + j.backupId + " verified; scratch databases on " + target.where() + " (" + versions + ")";
-            });
-            steps.run("restore-databases", () -> databases(manifest[0], target).restoreAll(j.databases));
-            steps.run("validate", () -> databases(manifest[0], target).validate(j.databases));
+            steps.run("preflight", () -> a.preflight(backup, readData));
+            steps.run("restore-databases", () -> a.databases().restoreAll(a.journal.databases));
+            steps.run("validate", () -> a.databases().validate(a.journal.databases));
             if (config.drill().smoke() != null) {
-                steps.run("smoke-checks", () -> {
-                    smoke.addAll(new SmokeChecks(config.drill().smoke()).run());
-                    List<SmokeResult> failed = smoke.stream().filter(r -> !r.ok()).toList();
-                    if (!failed.isEmpty()) {
-                        throw new DrException(Failure.SMOKE, "drill Dify smoke checks failed: " + failed.stream()
-                                .map(r -> r.name() + ": " + r.detail()).collect(Collectors.joining("; ")));
-                    }
-                    return smoke.size() + " checks passed";
-                });
+                steps.run("smoke-checks", a::smoke);
             }
         } catch (DrException e) {
             failure = e;
         } catch (RuntimeException e) {
             failure = new DrException(Failure.INTERNAL, "drill failed unexpectedly: " + e, e);
         }
-        double rto = j.steps.stream().mapToDouble(s -> s.seconds == null ? 0 : s.seconds).sum();
+        double rto = a.journal.steps.stream().mapToDouble(s -> s.seconds == null ? 0 : s.seconds).sum();
         if (!keep) {
             try {
-                steps.run("cleanup", () -> {
-                    List<String> dropped = new ArrayList<>();
-                    for (Journal.TargetDatabase d : j.databases) {
-                        if (d.creating) {
-                            target.drop(d.target);
-                            dropped.add(d.target);
-                        }
-                    }
-                    return dropped.isEmpty() ? "nothing to drop" : "dropped " + String.join(", ", dropped);
-                });
+                steps.run("cleanup", a::dropScratchDatabases);
             } catch (DrException e) {
                 failure = failure == null ? e : failure;
             }
         }
-        Instant finished = clock.instant();
-        Long rpo = manifest[0] == null ? null : Duration.between(manifest[0].startedAt(), started).toSeconds();
-        List<String> missed = new ArrayList<>();
-        Long maxRto = config.drill().maxRtoSeconds();
-        Long maxRpo = config.drill().maxRpoSeconds();
-        if (failure == null && maxRto != null && rto > maxRto) {
-            missed.add(String.format("RTO %.1f s exceeds drill.maxRtoSeconds %d", rto, maxRto));
+        return a.report(failure, rto, keep);
+    }
+
+    /** One drill's state, from its id to its report. */
+    private final class Attempt {
+        final Instant started;
+        final String id;
+        final Journal journal = new Journal();
+        final PostgresLogicalRestore target = new PostgresLogicalRestore(new PostgresConnector(server()));
+        final List<SmokeResult> smoke = new ArrayList<>();
+        Manifest manifest;
+
+        Attempt(Instant started) {
+            this.started = started;
+            this.id = BackupId.at(started).value();
+            journal.id = id;
+            journal.targetHost = target.where();
         }
-        if (rpo != null && maxRpo != null && rpo > maxRpo) {
-            missed.add("RPO " + rpo + " s exceeds drill.maxRpoSeconds " + maxRpo + ": the newest backup is too old");
+
+        String preflight(String backup, boolean readData) {
+            manifest = repository.resolve(backup);
+            journal.backupId = manifest.id();
+            VerifyResult verified = new VerifyRun(repository, progress).run(manifest.id(), readData);
+            if (!verified.ok()) {
+                throw new DrException(Failure.VERIFY, "backup " + manifest.id() + " fails verification: " + verified.failures().stream()
+                        .map(c -> c.path() + ": " + c.detail()).collect(Collectors.joining("; ")));
+            }
+            String versions = target.preflight();
+            String owner = config.drill().databaseOwner() != null ? config.drill().databaseOwner() : server().user();
+            if (!target.roleExists(owner)) {
+                throw new DrException(Failure.SOURCE, "the scratch databases' owner '" + owner + "' (drill.databaseOwner, else the login user)"
+                        + " is not a role on PostgreSQL " + target.where());
+            }
+            Map<String, String> names = config.drill().databases();
+            List<Artifact> dumps = DatabaseSteps.dumps(manifest);
+            for (String source : names.keySet()) {
+                if (dumps.stream().noneMatch(d -> d.name().equals(source))) {
+                    throw new DrException(Failure.CONFIG, "drill.databases names '" + source + "', which backup " + manifest.id()
+                            + " does not hold (it has " + dumps.stream().map(Artifact::name).toList() + ")");
+                }
+            }
+            if (new HashSet<>(names.values()).size() < names.size()) {
+                throw new DrException(Failure.CONFIG, "drill.databases maps two databases to the same scratch name: " + names);
+            }
+            for (Artifact dump : dumps) {
+                String name = names.getOrDefault(dump.name(), dump.name() + "_drill_" + id.toLowerCase(Locale.ROOT).replace("z-", "_"));
+                if (!name.matches("[A-Za-z_][A-Za-z0-9_]{0,62}")) {
+                    throw new DrException(Failure.CONFIG, "scratch database name '" + name + "' must be 1-63 letters, digits or '_'");
+                }
+                journal.databases.add(scratch(dump, name, owner));
+            }
+            databases().checkFree(journal.databases, "Drop it if it is a scratch copy kept by an earlier drill"
+                    + " (drill --keep), or name the scratch copies differently in drill.databases");
+            return "backup " + manifest.id() + " verified; scratch databases on " + target.where() + " (" + versions + ")";
         }
-        int exit = failure != null ? failure.failure().exitCode() : missed.isEmpty() ? 0 : Failure.DRILL_THRESHOLD.exitCode();
-        String jsonKey = repository.layout().drillReport(id, "json");
-        String mdKey = repository.layout().drillReport(id, "md");
-        String status = failure != null ? DrillReport.FAILED : missed.isEmpty() ? DrillReport.PASSED : DrillReport.THRESHOLDS_MISSED;
-        DrillReport report = new DrillReport(id, config.deployment(), Version.current(), status,
-                j.backupId, manifest[0] == null ? null : manifest[0].startedAt(), started, finished, j.targetHost, j.databases, keep,
-                j.steps, smoke, failure == null ? Math.round(rto * 1000) / 1000.0 : null, rpo, maxRto, maxRpo, missed,
-                failure == null ? null : failure.getMessage(), jsonKey, mdKey, exit);
-        try {
-            repository.store().put(jsonKey, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(report));
-            repository.store().put(mdKey, report.markdown().getBytes(StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new DrException(Failure.INTERNAL, "cannot serialise the drill report", e);
+
+        DatabaseSteps databases() {
+            RestoreConfig r = config.restore();
+            return new DatabaseSteps(repository, manifest, target, r.jobs(), Path.of(r.tempDir()), progress, () -> { });
         }
-        log.info("drill {} {}: report at {}", id, report.status(), jsonKey);
-        return report;
+
+        String smoke() {
+            smoke.addAll(new SmokeChecks(config.drill().smoke()).run());
+            List<SmokeResult> failed = smoke.stream().filter(r -> !r.ok()).toList();
+            if (!failed.isEmpty()) {
+                throw new DrException(Failure.SMOKE, "drill Dify smoke checks failed: " + failed.stream()
+                        .map(r -> r.name() + ": " + r.detail()).collect(Collectors.joining("; ")));
+            }
+            return smoke.size() + " checks passed";
+        }
+
+        /** Drops what this drill created, and only that. */
+        String dropScratchDatabases() {
+            List<String> dropped = new ArrayList<>();
+            for (Journal.TargetDatabase d : journal.databases) {
+                if (d.creating) {
+                    target.drop(d.target);
+                    dropped.add(d.target);
+                }
+            }
+            return dropped.isEmpty() ? "nothing to drop" : "dropped " + String.join(", ", dropped);
+        }
+
+        DrillReport report(DrException failure, double rto, boolean keep) {
+            Long rpo = manifest == null ? null : Duration.between(manifest.startedAt(), started).toSeconds();
+            List<String> missed = new ArrayList<>();
+            Long maxRto = config.drill().maxRtoSeconds();
+            Long maxRpo = config.drill().maxRpoSeconds();
+            if (failure == null && maxRto != null && rto > maxRto) {
+                missed.add(String.format("RTO %.1f s exceeds drill.maxRtoSeconds %d", rto, maxRto));
+            }
+            if (rpo != null && maxRpo != null && rpo > maxRpo) {
+                missed.add("RPO " + rpo + " s exceeds drill.maxRpoSeconds " + maxRpo + ": the newest backup is too old");
+            }
+            int exit = failure != null ? failure.failure().exitCode() : missed.isEmpty() ? 0 : Failure.DRILL_THRESHOLD.exitCode();
+            String status = failure != null ? DrillReport.FAILED : missed.isEmpty() ? DrillReport.PASSED : DrillReport.THRESHOLDS_MISSED;
+            String jsonKey = repository.layout().drillReport(id, "json");
+            String mdKey = repository.layout().drillReport(id, "md");
+            DrillReport report = new DrillReport(id, config.deployment(), Version.current(), status, journal.backupId,
+                    manifest == null ? null : manifest.startedAt(), started, clock.instant(), journal.targetHost, journal.databases, keep,
+                    journal.steps, smoke, failure == null ? Math.round(rto * 1000) / 1000.0 : null, rpo, maxRto, maxRpo, missed,
+                    failure == null ? null : failure.getMessage(), jsonKey, mdKey, exit);
+            try {
+                repository.store().put(jsonKey, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(report));
+                repository.store().put(mdKey, report.markdown().getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new DrException(Failure.INTERNAL, "cannot serialise the drill report", e);
+            }
+            log.info("drill {} {}: report at {}", id, report.status(), jsonKey);
+            return report;
+        }
     }
 
     private static Journal.TargetDatabase scratch(Artifact a, String name, String owner) {
@@ -185,10 +213,5 @@ public final class DrillRun {
     private PostgresConfig server() {
         RestoreConfig.PostgresTarget t = config.drill().target();
         return t == null ? config.postgres() : t.over(config.postgres());
-    }
-
-    private DatabaseSteps databases(Manifest m, PostgresLogicalRestore target) {
-        RestoreConfig r = config.restore();
-        return new DatabaseSteps(repository, m, target, r.jobs(), Path.of(r.tempDir()), progress, () -> { });
     }
 }

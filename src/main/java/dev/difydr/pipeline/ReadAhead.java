@@ -8,18 +8,19 @@ import java.util.function.ObjIntConsumer;
 
 /**
  * Reads a stream on a thread of its own, hands every chunk to an observer there (a digest: hashing the stored bytes
- * then costs the reader's core, not the decompressor's), and serves the chunks in order through a bounded queue of
- * {@value #CHUNKS} chunks of {@value #CHUNK} bytes. A read failure is rethrown to the consumer as {@link Failed}, so
- * that it is never mistaken for bad data.
+ * then costs the reader's core, not the decompressor's), and serves the chunks in order through a bounded queue.
+ * {@value #CHUNKS} buffers of {@value #CHUNK} bytes circulate between the two threads, so nothing is allocated per
+ * chunk. A read failure is rethrown to the consumer as {@link Failed}, so that it is never mistaken for bad data.
  */
 final class ReadAhead extends InputStream {
     private static final int CHUNK = 1 << 20;
     private static final int CHUNKS = 4;
     private static final byte[] END = new byte[0];
 
-    private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(CHUNKS);
+    private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(CHUNKS + 1);
+    private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(CHUNKS);
     private final Thread reader;
-    private byte[] current = new byte[0];
+    private byte[] current;
     private int position;
     private int limit;
     private boolean ended;
@@ -41,10 +42,13 @@ final class ReadAhead extends InputStream {
     }
 
     ReadAhead(InputStream source, ObjIntConsumer<byte[]> observer) {
+        for (int i = 0; i < CHUNKS; i++) {
+            free.add(new byte[CHUNK]);
+        }
         reader = new Thread(() -> {
             try {
                 while (!closed) {
-                    byte[] buffer = new byte[CHUNK];
+                    byte[] buffer = free.take();
                     int n = source.readNBytes(buffer, 0, CHUNK);
                     if (n <= 0) {
                         break;
@@ -93,6 +97,9 @@ final class ReadAhead extends InputStream {
             throw f;
         }
         Chunk c = (Chunk) next;
+        if (current != null) {
+            free.add(current);
+        }
         current = c.bytes();
         position = 0;
         limit = c.length();

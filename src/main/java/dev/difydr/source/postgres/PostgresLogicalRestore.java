@@ -129,9 +129,12 @@ public final class PostgresLogicalRestore {
         String what = "pg_restore into database '" + database + "' on " + where();
         try {
             if (file != null) {
+                long start = System.nanoTime();
                 try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
                     check(artifact, ArtifactPipeline.reread(stored, out, progress, false));
                 }
+                log.info("{} decompressed into {} in {} s; pg_restore --jobs={} into '{}'", artifact.path(), file,
+                        String.format("%.1f", (System.nanoTime() - start) / 1e9), jobs, database);
                 args.add(0, "--jobs=" + jobs);
                 args.add(file.toString());
                 try (ChildProcess child = server.start(what, "pg_restore", args)) {
