@@ -246,6 +246,9 @@ public final class ConfigLoader {
         }
         if (c.drill().smoke() != null) {
             validateSmoke("drill.smoke", c.drill().smoke(), problems);
+            if (c.drill().smoke().appKeySecret() != null) {
+                problems.add("drill.smoke.appKeySecret: the drill does not read Kubernetes; give the key as drill.smoke.appKey (${env:…} or ${file:…})");
+            }
         }
         validateTarget("restore.target", c.restore().target(), problems);
         validateTarget("drill.target", c.drill().target(), problems);
@@ -349,6 +352,12 @@ public final class ConfigLoader {
             if (url[1] != null && !url[1].matches("https?://[^/\\s]+(/.*)?")) {
                 problems.add(key + "." + url[0] + ": '" + url[1] + "' must be an http(s) URL like http://dify-api.dify.svc:5001");
             }
+        }
+        if (s.appKey() != null && s.appKeySecret() != null) {
+            problems.add(key + ": give the app key either as appKey or as appKeySecret, not both");
+        }
+        if (s.appKeySecret() != null && (s.appKeySecret().name() == null || s.appKeySecret().key() == null)) {
+            problems.add(key + ".appKeySecret: needs both name and key of the Secret");
         }
         if (s.deadlineSeconds() <= 0 || s.intervalSeconds() <= 0 || s.requestTimeoutSeconds() <= 0) {
             problems.add(key + ": deadlineSeconds, intervalSeconds and requestTimeoutSeconds must be positive");

@@ -143,6 +143,11 @@ public final class DatabaseEnv {
         });
     }
 
+    /** One key of a Secret in the namespace, decoded; empty when the Secret or the key does not exist. */
+    public Optional<String> secretValue(String name, String key) {
+        return secret(name).map(m -> m.get(key));
+    }
+
     private Optional<Map<String, String>> secret(String name) {
         return secrets.computeIfAbsent(name, n -> {
             try {

@@ -7,6 +7,7 @@ import dev.difydr.config.Config;
 import dev.difydr.config.KubernetesConfig;
 import dev.difydr.config.PostgresConfig;
 import dev.difydr.config.RestoreConfig;
+import dev.difydr.config.SmokeConfig;
 import dev.difydr.kube.DatabaseEnv;
 import dev.difydr.kube.EnvChange;
 import dev.difydr.kube.EnvSource;
@@ -293,7 +294,7 @@ public final class RestoreWorkflow {
         if (config.smoke() == null) {
             warn(j, "no smoke checks configured (smoke.api, smoke.pluginDaemon): success will only mean the rollouts became ready");
         } else {
-            j.smokeChecks.addAll(new SmokeChecks(config.smoke()).describe());
+            j.smokeChecks.addAll(new SmokeChecks(smokeConfig()).describe());
         }
         return "backup " + m.id() + " verified" + (request.readData() ? " (every byte re-read)" : " (sizes)") + "; target "
                 + restore.where() + " (" + versions + "); " + j.workloads.size() + " Deployments to stop; " + j.changes.size() + " values to change";
@@ -605,13 +606,25 @@ public final class RestoreWorkflow {
         if (config.smoke() == null) {
             return "no smoke checks configured";
         }
-        into.addAll(new SmokeChecks(config.smoke()).run());
+        into.addAll(new SmokeChecks(smokeConfig()).run());
         List<SmokeResult> failed = into.stream().filter(r -> !r.ok()).toList();
         if (!failed.isEmpty()) {
             throw new DrException(Failure.SMOKE, "smoke checks failed: " + failed.stream().map(r -> r.name() + " (" + r.url() + "): " + r.detail())
                     .collect(Collectors.joining("; ")));
         }
         return into.size() + " checks passed";
+    }
+
+    /** The smoke configuration with the app key read from its Kubernetes Secret, when it is kept there. */
+    private SmokeConfig smokeConfig() {
+        SmokeConfig s = config.smoke();
+        if (s.appKeySecret() == null) {
+            return s;
+        }
+        String key = new DatabaseEnv(client, kube.namespace()).secretValue(s.appKeySecret().name(), s.appKeySecret().key())
+                .orElseThrow(() -> new DrException(Failure.KUBERNETES, "smoke.appKeySecret: Secret " + s.appKeySecret().name()
+                        + " has no key " + s.appKeySecret().key() + " in namespace " + kube.namespace()));
+        return s.withAppKey(dev.difydr.config.Secret.of(key));
     }
 
     private DatabaseSteps databases(Journal j, Manifest m) {

@@ -65,6 +65,11 @@ class ConfigLoaderTest {
                 .contains("restore.target.port: port 70000 is out of range")
                 .contains("drill.maxRtoSeconds: -1 must be a positive number of seconds");
         assertThat(problems(MINIMAL + "kubernetes: {namespace: dify}\n")).contains("name the Helm release (kubernetes.release) or list the Deployments");
+        assertThat(problems(MINIMAL + "smoke: {api: 'http://a:5001', appKey: k, appKeySecret: {name: s}}\n"
+                + "drill: {smoke: {api: 'http://b:5001', appKeySecret: {name: s, key: k}}}\n"))
+                .contains("smoke: give the app key either as appKey or as appKeySecret, not both")
+                .contains("smoke.appKeySecret: needs both name and key of the Secret")
+                .contains("drill.smoke.appKeySecret: the drill does not read Kubernetes");
     }
 
     @Test

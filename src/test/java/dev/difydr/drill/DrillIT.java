@@ -96,6 +96,22 @@ class DrillIT {
     }
 
     @Test
+    void withoutAUsableTempDirectoryTheDumpIsStreamedIntoOnePgRestore() {
+        CliRun run = CliRun.of("--config", tb.config("streamed", "  tempDir: " + tmp.resolve("no-such-dir") + "\n", """
+                drill:
+                  databases: {dify: dify_streamed, dify_plugin: dify_plugin_streamed}
+                """).toString(), "--json", "drill", "--keep");
+
+        assertThat(run.code()).as(run.everything()).isZero();
+        assertThat(DifyTestbed.json(run.out()).get("databases")).allSatisfy(d -> {
+            assertThat(d.get("method").asText()).isEqualTo("streamed");
+            assertThat(d.get("jobs").asInt()).isEqualTo(1);
+        });
+        assertThat(tb.pg.comparableDump("dify_streamed")).isEqualTo(tb.backedUpDumps.get("dify"));
+        tb.pg.psql("postgres", "-c", "DROP DATABASE dify_streamed", "-c", "DROP DATABASE dify_plugin_streamed");
+    }
+
+    @Test
     void missedThresholdsFailTheDrillWithTheirOwnExitCode() throws InterruptedException {
         Thread.sleep(1100);
         CliRun run = drill("""

@@ -35,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 abstract class RestoreTestBase {
     static final String DIFY_HOST = "pg.example.internal:5432";
+    static final String APP_KEY = "app-" + Long.toHexString(System.nanoTime());
 
     @TempDir
     static Path tmp;
@@ -79,7 +80,9 @@ abstract class RestoreTestBase {
         cluster.load(chart.file());
         Map<String, PostgresServer> servers = new TreeMap<>(extraServers);
         servers.put(DIFY_HOST, tb.pg);
-        api = FakeDifyApi.start(cluster, chart.api(), chart.apiContainer(), chart.plugin(), chart.pluginContainer(), servers);
+        api = FakeDifyApi.start(cluster, chart.api(), chart.apiContainer(), chart.plugin(), chart.pluginContainer(), servers)
+                .appKey(APP_KEY);
+        cluster.secret("dify-smoke", Map.of("APP_KEY", APP_KEY));
         System.setProperty("kubernetes.master", cluster.url());
         System.setProperty("kubernetes.auth.tryKubeConfig", "false");
         System.setProperty("kubernetes.auth.tryServiceAccount", "false");
@@ -105,6 +108,7 @@ abstract class RestoreTestBase {
                 smoke:
                   api: %s
                   pluginDaemon: %s
+                  appKeySecret: {name: dify-smoke, key: APP_KEY}
                   deadlineSeconds: 5
                   intervalSeconds: 0.1
                 """.formatted(chart.release(), api.apiUrl(), api.pluginDaemonUrl()) + extra);

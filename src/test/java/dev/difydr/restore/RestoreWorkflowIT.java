@@ -36,6 +36,7 @@ class RestoreWorkflowIT extends RestoreTestBase {
                 .contains("create " + plugin + " (owner dify)")
                 .contains("setup finished: GET " + api.apiUrl() + "/console/api/setup expects 200 with step=finished")
                 .contains("plugin daemon health: GET " + api.pluginDaemonUrl() + "/health/check")
+                .contains("app key: GET " + api.apiUrl() + "/v1/info expects 200")
                 .contains("Not touched: ").contains(chart.web() + " (web)").contains(chart.sandbox() + " (sandbox)");
         if (chart.boris()) {
             assertThat(run.out())
@@ -69,7 +70,7 @@ class RestoreWorkflowIT extends RestoreTestBase {
             assertThat(run.code()).as(run.everything()).isZero();
             JsonNode journal = DifyTestbed.json(run.out());
             assertThat(journal.get("state").asText()).isEqualTo("completed");
-            assertThat(journal.get("smoke")).hasSize(4).allSatisfy(r -> assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue());
+            assertThat(journal.get("smoke")).hasSize(5).allSatisfy(r -> assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue());
             String main = copyOf("dify");
             String plugin = copyOf("dify_plugin");
             assertThat(replicas(chart.api())).isEqualTo(2);
@@ -89,7 +90,9 @@ class RestoreWorkflowIT extends RestoreTestBase {
             String id = journal.get("id").asText();
             assertThat(tb.repository.resolve("dify/restores/" + id + "/journal.json")).exists();
             assertThat(tmp.resolve("state/dify/restores/" + id + "/journal.json")).exists();
-            assertThat(run.everything()).doesNotContain(tb.pg.password()).doesNotContain(DifyTestbed.DIFY_PASSWORD);
+            assertThat(run.everything()).doesNotContain(tb.pg.password()).doesNotContain(DifyTestbed.DIFY_PASSWORD).doesNotContain(APP_KEY);
+            assertThat(tb.repository.resolve("dify/restores/" + journal.get("id").asText() + "/journal.json")).content()
+                    .doesNotContain(APP_KEY).doesNotContain(DifyTestbed.DIFY_PASSWORD);
             assertThat(k8s().leases().withName("dify-dr-restore").get()).as("restore lock released").isNull();
 
             tb.pg.psql("dify", "-c", "INSERT INTO dify_setups VALUES ('" + setup.replace("|", "', '") + "')");
