@@ -13,8 +13,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 @Command(name = "drill", description = {
-        "Prove a backup restores: restore it into scratch databases without touching Dify, validate, smoke-check a drill",
-        "Dify if configured, measure RTO and RPO, and write report.json and report.md to drills/<id>/ in the repository."})
+        "Prove a backup restores, without touching Dify: restore into scratch",
+        "databases, validate, smoke-check a drill Dify if configured, measure RTO",
+        "and RPO, write report.json and report.md to drills/<id>/ in the repository,",
+        "drop the scratch databases. See runbooks/quarterly-dr-drill.md."})
 final class DrillCommand implements Callable<Integer> {
     @ParentCommand
     Cli cli;

@@ -24,8 +24,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 @Command(name = "restore", description = {
-        "Restore a backup into fresh databases and point Dify at them: preflight, record, scale-down, restore-databases,",
-        "validate, rewire, scale-up, smoke-checks, finish. Any failure after scale-down rolls everything back."})
+        "Restore a backup into fresh databases and point Dify at them.",
+        "Steps: preflight, record, scale-down, restore-databases, validate, rewire,",
+        "scale-up, smoke-checks, finish. Any failure after scale-down rolls back.",
+        "Run with --plan first; see runbooks/incident-restore.md."})
 final class RestoreCommand implements Callable<Integer> {
     @ParentCommand
     Cli cli;
