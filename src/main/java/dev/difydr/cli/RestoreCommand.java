@@ -90,6 +90,9 @@ final class RestoreCommand implements Callable<Integer> {
                     if (!mode.yes && !confirmed(new RestoreReport(plan, "", "").toText())) {
                         throw new DrException(Failure.USAGE, "restore not confirmed; nothing was changed");
                     }
+                    // The id is what --resume and --rollback need if this terminal dies: say it before anything changes.
+                    System.err.println("restore " + plan.id + " starting; journal: " + journals.localPath(plan.id) + " and "
+                            + journals.repositoryKey(plan.id) + " in the repository");
                     journal = workflow.run(plan);
                 }
             }

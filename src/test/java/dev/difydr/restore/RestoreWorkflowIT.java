@@ -88,6 +88,7 @@ class RestoreWorkflowIT extends RestoreTestBase {
             assertThat(web.getSpec().getTemplate().getMetadata().getAnnotations() == null ? Map.of() : web.getSpec().getTemplate().getMetadata().getAnnotations())
                     .doesNotContainKey("kubectl.kubernetes.io/restartedAt");
             String id = journal.get("id").asText();
+            assertThat(run.logs()).contains("restore " + id + " starting; journal: ");
             assertThat(tb.repository.resolve("dify/restores/" + id + "/journal.json")).exists();
             assertThat(tmp.resolve("state/dify/restores/" + id + "/journal.json")).exists();
             assertThat(run.everything()).doesNotContain(tb.pg.password()).doesNotContain(DifyTestbed.DIFY_PASSWORD).doesNotContain(APP_KEY);
@@ -138,6 +139,14 @@ class RestoreWorkflowIT extends RestoreTestBase {
         }
         assertThat(replicas(chart.api())).isZero();
         assertThat(replicas(chart.worker())).isZero();
+        // Resumed from another machine: only the repository's copy of the journal is there.
+        java.nio.file.Path local = tmp.resolve("state/dify/restores/" + planned.id + "/journal.json");
+        assertThat(local).exists();
+        try {
+            java.nio.file.Files.delete(local);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
 
         CliRun resumed = cli("--json", "restore", "--resume", planned.id);
 
