@@ -46,10 +46,6 @@ public final class Cli {
 
     private PrintWriter out = new PrintWriter(System.out, true);
 
-    public static String exitCodes() {
-        return Failure.table();
-    }
-
     public void setOut(PrintWriter out) {
         this.out = out;
     }

@@ -42,7 +42,9 @@ public final class Rollouts {
 
     /** Waits until every named Deployment has no pods left. */
     public void awaitStopped(List<String> names, Duration timeout) {
-        await("stop", names.stream().collect(java.util.stream.Collectors.toMap(n -> n, n -> 0, (a, b) -> a, java.util.LinkedHashMap::new)), timeout);
+        Map<String, Integer> none = new java.util.LinkedHashMap<>();
+        names.forEach(n -> none.put(n, 0));
+        await("stop", none, timeout);
     }
 
     /** Waits until every Deployment runs exactly its wanted number of ready, up-to-date pods. */

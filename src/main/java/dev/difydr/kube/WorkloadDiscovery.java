@@ -100,7 +100,7 @@ public final class WorkloadDiscovery {
 
     private static Workload workload(Deployment d, Role role, DatabaseEnv env) {
         Integer replicas = d.getSpec().getReplicas();
-        return new Workload(d.getMetadata().getName(), role, replicas == null ? 1 : replicas, !env.read(d).isEmpty());
+        return new Workload(d.getMetadata().getName(), role, replicas == null ? 1 : replicas, env.read(d));
     }
 
     private String allDeployments() {

@@ -73,7 +73,7 @@ public final class ArtifactPipeline {
             storedBytes[0] += n;
             progress.advance(n);
         })) {
-            StoredInput in = new StoredInput(ahead);
+            NonClosingInput in = new NonClosingInput(ahead);
             try (InputStream plain = new ZstdInputStreamNoFinalizer(in)) {
                 byte[] buffer = new byte[BUFFER];
                 int n;
@@ -88,7 +88,7 @@ public final class ArtifactPipeline {
                         throw new SinkFailure(e);
                     }
                 }
-            } catch (StoredInput.ReadFailure e) {
+            } catch (ReadAhead.Failed e) {
                 throw e.getCause();
             } catch (SinkFailure e) {
                 throw e.getCause();
@@ -106,52 +106,26 @@ public final class ArtifactPipeline {
     public record Reread(long storedBytes, String storedSha256, long plainBytes, String plainSha256, String decompressError) {
     }
 
-    /** Marks a failure to read the stored bytes, so that it is not taken for corrupt data. */
-    private static final class StoredInput extends java.io.InputStream {
-        private final InputStream in;
-
-        StoredInput(InputStream in) {
-            this.in = in;
+    /**
+     * Keeps zstd's close from stopping the read-ahead, which must go on to the end so that every stored byte is
+     * hashed, even after a decompression error.
+     */
+    private static final class NonClosingInput extends java.io.FilterInputStream {
+        NonClosingInput(InputStream in) {
+            super(in);
         }
 
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            try {
-                return in.read(b, off, len);
-            } catch (IOException e) {
-                throw new ReadFailure(e);
-            }
-        }
-
-        /** Reads to the end, so that every stored byte is hashed. */
         void drain() throws IOException {
-            byte[] buffer = new byte[BUFFER];
-            while (read(buffer, 0, buffer.length) >= 0) {
-                // hashing happens on the read-ahead thread
+            try {
+                in.transferTo(OutputStream.nullOutputStream());
+            } catch (ReadAhead.Failed e) {
+                throw e.getCause();
             }
         }
 
         @Override
         public void close() {
-            // the caller closes the store's stream
-        }
-
-        static final class ReadFailure extends IOException {
-            ReadFailure(IOException cause) {
-                super(cause);
-            }
-
-            @Override
-            public synchronized IOException getCause() {
-                IOException cause = (IOException) super.getCause();
-                return cause instanceof ReadAhead.Failed f ? f.getCause() : cause;
-            }
+            // the read-ahead is closed by the caller
         }
     }
 

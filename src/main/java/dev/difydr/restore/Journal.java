@@ -107,9 +107,4 @@ public final class Journal {
     public StepRecord step(String name) {
         return steps.stream().filter(s -> s.name.equals(name)).findFirst().orElse(null);
     }
-
-    public boolean completed(String name) {
-        StepRecord s = step(name);
-        return s != null && "completed".equals(s.status);
-    }
 }

@@ -303,7 +303,6 @@ public final class RestoreWorkflow {
     /** Records the Deployments to stop, with their replicas, and returns their database settings as read now. */
     private Map<String, List<DatabaseEnv.ContainerSettings>> record(Journal j) {
         List<Workload> found = new WorkloadDiscovery(client, kube).discover();
-        DatabaseEnv env = new DatabaseEnv(client, kube.namespace());
         Map<String, List<DatabaseEnv.ContainerSettings>> settings = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         j.workloads.clear();
@@ -313,7 +312,7 @@ public final class RestoreWorkflow {
                 j.untouchedWorkloads.add(w.name() + " (" + w.role().label() + ")");
                 continue;
             }
-            List<DatabaseEnv.ContainerSettings> s = env.read(w.name());
+            List<DatabaseEnv.ContainerSettings> s = w.database();
             if (s.isEmpty()) {
                 problems.add("Deployment " + w.name() + " (" + w.role().label() + ") sets no DB_DATABASE, so Dify's default applies and"
                         + " cannot be rewired: add DB_DATABASE to its environment");

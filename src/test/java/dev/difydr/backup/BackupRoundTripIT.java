@@ -110,14 +110,7 @@ class BackupRoundTripIT {
 
     private static Path writeConfig(String deployment, String repository) throws IOException {
         Path file = tmp.resolve(deployment + ".yaml");
-        Files.writeString(file, "deployment: " + deployment + "\n" + repository + """
-                postgres:
-                  host: %s
-                  port: %d
-                  user: %s
-                  password: "${file:%s}"
-                  databases: [dify, dify_plugin]
-                """.formatted(pg.host(), pg.port(), pg.user(), tmp.resolve("pg-password")));
+        Files.writeString(file, "deployment: " + deployment + "\n" + repository + pg.postgresYaml(tmp.resolve("pg-password")));
         return file;
     }
 

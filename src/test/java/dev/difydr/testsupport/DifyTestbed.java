@@ -68,17 +68,11 @@ public final class DifyTestbed implements AutoCloseable {
                     deployment: dify
                     repository:
                       url: %s
-                    postgres:
-                      host: %s
-                      port: %d
-                      user: %s
-                      password: "${file:%s}"
-                      databases: [dify, dify_plugin]
+                    """.formatted(repository.toUri()) + pg.postgresYaml(dir.resolve("pg-password")) + """
                     restore:
                       journalDir: %s
                       jobs: 2
-                    """.formatted(repository.toUri(), pg.host(), pg.port(), pg.user(), dir.resolve("pg-password"), dir.resolve("state"))
-                    + restore + extra);
+                    """.formatted(dir.resolve("state")) + restore + extra);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

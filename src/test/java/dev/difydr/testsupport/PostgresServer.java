@@ -34,6 +34,18 @@ public interface PostgresServer extends AutoCloseable {
         return Map.of("PGHOST", host(), "PGPORT", String.valueOf(port()), "PGUSER", user(), "PGPASSWORD", password());
     }
 
+    /** The {@code postgres} section of a configuration that backs up {@code dify} and {@code dify_plugin} here. */
+    default String postgresYaml(Path passwordFile) {
+        return """
+                postgres:
+                  host: %s
+                  port: %d
+                  user: %s
+                  password: "${file:%s}"
+                  databases: [dify, dify_plugin]
+                """.formatted(host(), port(), user(), passwordFile);
+    }
+
     default void createDatabase(String name) {
         psql("postgres", "-c", "CREATE DATABASE \"" + name + "\"");
     }

@@ -55,13 +55,7 @@ class VerifyIT {
         Files.writeString(config, """
                 repository:
                   url: %s
-                postgres:
-                  host: %s
-                  port: %d
-                  user: %s
-                  password: "${file:%s}"
-                  databases: [dify, dify_plugin]
-                """.formatted(repo.toUri(), pg.host(), pg.port(), pg.user(), tmp.resolve("pg-password")));
+                """.formatted(repo.toUri()) + pg.postgresYaml(tmp.resolve("pg-password")));
         CliRun run = cli("--json", "backup");
         assertThat(run.code()).as(run.out() + run.err()).isZero();
         JsonNode dify = JSON.readTree(run.out()).get("artifacts").get(0);

@@ -32,10 +32,6 @@ public final class PostgresConnector {
         this.config = config;
     }
 
-    public PostgresConfig config() {
-        return config;
-    }
-
     public String where() {
         return config.host() + ":" + config.port();
     }

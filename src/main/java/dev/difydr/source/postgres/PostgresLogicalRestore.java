@@ -116,7 +116,7 @@ public final class PostgresLogicalRestore {
     }
 
     /** How a dump was restored: in parallel from a temp file, or streamed. */
-    public record Restored(String database, String method, int jobs, long plainBytes) {
+    public record Restored(String method, int jobs) {
     }
 
     /**
@@ -140,7 +140,7 @@ public final class PostgresLogicalRestore {
                 try (ChildProcess child = server.start(what, "pg_restore", args)) {
                     child.finish();
                 }
-                return new Restored(database, "parallel from a temp file", jobs, artifact.plainBytes());
+                return new Restored("parallel from a temp file", jobs);
             }
             try (ChildProcess child = server.startReading(what, "pg_restore", args)) {
                 ArtifactPipeline.Reread reread;
@@ -153,7 +153,7 @@ public final class PostgresLogicalRestore {
                 child.finish();
                 check(artifact, reread);
             }
-            return new Restored(database, "streamed", 1, artifact.plainBytes());
+            return new Restored("streamed", 1);
         } catch (IOException e) {
             throw new DrException(Failure.STORE, "cannot restore " + artifact.path() + " into database '" + database + "': " + e.getMessage(), e);
         } finally {
