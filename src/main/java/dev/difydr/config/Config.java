@@ -1,19 +1,19 @@
 package dev.difydr.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
 
 /**
- * The whole configuration file. Sections that this version reads are typed; {@code redis}, {@code storage} and
- * {@code retention} are accepted as written so that one file can serve every version, and {@code config check} says
- * which of them this version does not act on yet.
+ * The whole configuration file. Sections that this version reads are typed; {@code retention} is accepted as
+ * written so that one file can serve every version, and {@code config check} says this version does not act on it.
  */
 public record Config(
         String deployment,
         RepositoryConfig repository,
         PostgresConfig postgres,
         CompressionConfig compression,
-        JsonNode redis,
-        JsonNode storage,
+        RedisConfig redis,
+        List<StorageConfig> storage,
         KubernetesConfig kubernetes,
         SmokeConfig smoke,
         RestoreConfig restore,
@@ -25,5 +25,6 @@ public record Config(
         compression = compression == null ? CompressionConfig.DEFAULT : compression;
         restore = restore == null ? RestoreConfig.DEFAULT : restore;
         drill = drill == null ? DrillConfig.DEFAULT : drill;
+        storage = storage == null ? List.of() : List.copyOf(storage);
     }
 }

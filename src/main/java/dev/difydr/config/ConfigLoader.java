@@ -379,9 +379,7 @@ public final class ConfigLoader {
     /** Sections accepted in the file that this version does not act on yet, for {@code config check} to mention. */
     public static List<String> inactiveSections(Config c) {
         List<String> out = new ArrayList<>();
-        if (c.redis() != null) out.add("redis");
         if (c.retention() != null) out.add("retention");
-        if (c.storage() != null) out.add("storage");
         return out;
     }
 }

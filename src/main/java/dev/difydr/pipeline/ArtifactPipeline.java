@@ -28,26 +28,80 @@ public final class ArtifactPipeline {
     }
 
     public Stored run(InputStream plain, OutputStream sink, Progress progress) throws IOException {
-        HashingOutputStream stored = new HashingOutputStream(sink);
-        MessageDigest plainDigest = HashingOutputStream.sha256();
-        long plainBytes = 0;
-        int workers = compression.workers() == 0 ? Runtime.getRuntime().availableProcessors() : compression.workers();
-        try (ZstdOutputStreamNoFinalizer zstd = new ZstdOutputStreamNoFinalizer(new NonClosing(stored))) {
+        try (PlainSink out = open(sink, progress)) {
+            byte[] buffer = new byte[BUFFER];
+            int n;
+            while ((n = plain.readNBytes(buffer, 0, buffer.length)) > 0) {
+                out.write(buffer, 0, n);
+            }
+            return out.finish();
+        }
+    }
+
+    /**
+     * The same pass for a source that writes rather than being read (a tar writer, a Redis stream): plain bytes
+     * written to the returned stream are hashed, compressed and written to {@code sink}; {@link PlainSink#finish()}
+     * ends the frame and says what was stored.
+     */
+    public PlainSink open(OutputStream sink, Progress progress) throws IOException {
+        return new PlainSink(sink, progress);
+    }
+
+    /** Plain bytes in; the stored bytes go to the sink given to {@link #open}. Closing without finishing ends nothing. */
+    public final class PlainSink extends OutputStream {
+        private final HashingOutputStream stored;
+        private final MessageDigest plainDigest = HashingOutputStream.sha256();
+        private final ZstdOutputStreamNoFinalizer zstd;
+        private final Progress progress;
+        private long plainBytes;
+        private Stored finished;
+
+        private PlainSink(OutputStream sink, Progress progress) throws IOException {
+            this.stored = new HashingOutputStream(sink);
+            this.progress = progress;
+            int workers = compression.workers() == 0 ? Runtime.getRuntime().availableProcessors() : compression.workers();
+            this.zstd = new ZstdOutputStreamNoFinalizer(new NonClosing(stored));
             zstd.setLevel(compression.level());
             zstd.setChecksum(true);
             if (workers > 1) {
                 zstd.setWorkers(workers);
             }
-            byte[] buffer = new byte[BUFFER];
-            int n;
-            while ((n = plain.readNBytes(buffer, 0, buffer.length)) > 0) {
-                plainDigest.update(buffer, 0, n);
-                zstd.write(buffer, 0, n);
-                plainBytes += n;
-                progress.advance(n);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            plainDigest.update(b, off, len);
+            zstd.write(b, off, len);
+            plainBytes += len;
+            progress.advance(len);
+        }
+
+        /** Ends the zstd frame (flushing it to the sink) and returns the counts and hashes of both sides. */
+        public Stored finish() throws IOException {
+            if (finished == null) {
+                zstd.close();
+                finished = new Stored(plainBytes, stored.count(), HexFormat.of().formatHex(plainDigest.digest()), stored.hex(),
+                        compressionName());
+            }
+            return finished;
+        }
+
+        /** Releases zstd's native buffers; the sink stays open either way. */
+        @Override
+        public void close() {
+            if (finished == null) {
+                try {
+                    zstd.close();
+                } catch (IOException e) {
+                    // the sink is being abandoned (the caller aborts the upload); nothing to report
+                }
             }
         }
-        return new Stored(plainBytes, stored.count(), HexFormat.of().formatHex(plainDigest.digest()), stored.hex(), compressionName());
     }
 
     /** The reverse pass for verification: {@link #reread(InputStream, OutputStream, Progress, boolean)}, plain bytes discarded. */

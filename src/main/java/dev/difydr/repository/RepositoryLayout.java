@@ -6,7 +6,10 @@ import java.util.Optional;
  * The only place that formats object keys. Keys are relative to the store's root:
  * <pre>
  * &lt;deployment&gt;/backups/&lt;backup-id&gt;/manifest.json                 written last: the commit marker
- * &lt;deployment&gt;/backups/&lt;backup-id&gt;/postgres/&lt;database&gt;.dump.zst
+ * &lt;deployment&gt;/backups/&lt;backup-id&gt;/postgres/&lt;database&gt;.dump.zst     logical mode
+ * &lt;deployment&gt;/backups/&lt;backup-id&gt;/postgres/base.tar.zst            physical mode (also pg_wal, &lt;tablespace oid&gt;)
+ * &lt;deployment&gt;/backups/&lt;backup-id&gt;/redis/dump.rdb.zst               (dump.keys.zst from the logical fallback)
+ * &lt;deployment&gt;/backups/&lt;backup-id&gt;/storage/&lt;name&gt;.tar.zst
  * &lt;deployment&gt;/restores/&lt;restore-id&gt;/journal.json                 rewritten after every step
  * &lt;deployment&gt;/drills/&lt;drill-id&gt;/report.json, report.md
  * </pre>
@@ -28,6 +31,20 @@ public record RepositoryLayout(String deployment) {
 
     public String postgresDump(BackupId id, String database) {
         return backupPrefix(id) + "postgres/" + database + ".dump.zst";
+    }
+
+    /** One tar of a {@code pg_basebackup}: {@code base}, {@code pg_wal} or a tablespace's OID. */
+    public String postgresPhysical(BackupId id, String archive) {
+        return backupPrefix(id) + "postgres/" + archive + ".tar.zst";
+    }
+
+    /** A Redis snapshot: {@code rdb} (the server's own RDB file) or {@code keys} (the logical fallback's stream). */
+    public String redisSnapshot(BackupId id, String format) {
+        return backupPrefix(id) + "redis/dump." + format + ".zst";
+    }
+
+    public String storageTar(BackupId id, String name) {
+        return backupPrefix(id) + "storage/" + name + ".tar.zst";
     }
 
     public String restoreJournal(String restoreId) {
