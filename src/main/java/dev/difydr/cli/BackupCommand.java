@@ -5,20 +5,27 @@ import dev.difydr.backup.BackupRun;
 import dev.difydr.config.Config;
 import dev.difydr.repository.Repository;
 import java.time.Clock;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "backup", description = "Take one backup set of the configured databases and store it in the repository.")
+@Command(name = "backup", description = "Take one backup set of everything configured (PostgreSQL, Redis, file storage) and store it in the repository.")
 final class BackupCommand implements Callable<Integer> {
     @ParentCommand
     Cli cli;
+
+    @Option(names = "--only", split = ",", paramLabel = "COMPONENT",
+            description = "Back up only these components: postgres, redis, storage (comma-separated).")
+    Set<String> only = new LinkedHashSet<>();
 
     @Override
     public Integer call() {
         Config config = cli.loadConfig();
         try (Repository repository = cli.openRepository(config)) {
-            BackupResult result = new BackupRun(config, repository, cli::progress, Clock.systemUTC()).run();
+            BackupResult result = new BackupRun(config, repository, cli::progress, Clock.systemUTC(), only).run();
             cli.print(result);
             return result.exitCode();
         }

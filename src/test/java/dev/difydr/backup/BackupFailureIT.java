@@ -107,7 +107,7 @@ class BackupFailureIT {
         assertThat(skipped.get("reason").asText()).contains("does not exist");
         assertThat(result.get("skipped")).isEqualTo(manifest.get("skipped"));
         assertThat(manifest.get("postgres").get("databases")).hasSize(1);
-        assertThat(run.logs()).contains("optional database 'no_such_db'");
+        assertThat(run.logs()).contains("postgres 'no_such_db' skipped: database does not exist");
     }
 
     /**
