@@ -1,0 +1,105 @@
+package dev.difydr.pipeline;
+
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
+import dev.difydr.DrException;
+import dev.difydr.Failure;
+import dev.difydr.repository.Artifact;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.DigestInputStream;
+import java.util.HexFormat;
+
+/**
+ * The plain bytes of a stored artifact, for a restore that consumes a stream (a tar, an RDB). The stored bytes are
+ * hashed as they are read; at the end of the stream their SHA-256 and the plain length are compared with the
+ * manifest's, and a difference is thrown as a VERIFY failure from the read that reached the end, so that a consumer
+ * never finishes successfully on damaged data. zstd checks its own content checksum on the way.
+ */
+public final class VerifiedPlainInput extends FilterInputStream {
+    private final Artifact artifact;
+    private final DigestInputStream stored;
+    private final Progress progress;
+    private long plainBytes;
+    private boolean checked;
+
+    private VerifiedPlainInput(InputStream plain, DigestInputStream stored, Artifact artifact, Progress progress) {
+        super(plain);
+        this.stored = stored;
+        this.artifact = artifact;
+        this.progress = progress;
+    }
+
+    public static VerifiedPlainInput open(InputStream storedBytes, Artifact artifact, Progress progress) throws IOException {
+        DigestInputStream stored = new DigestInputStream(storedBytes, HashingOutputStream.sha256());
+        return new VerifiedPlainInput(new ZstdInputStreamNoFinalizer(stored), stored, artifact, progress);
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        int n;
+        try {
+            n = in.read(b, off, len);
+        } catch (IOException e) {
+            if (e instanceof com.github.luben.zstd.ZstdIOException) {
+                throw new DrException(Failure.VERIFY, artifact.path() + " does not decompress (" + e.getMessage()
+                        + "): the stored object is damaged; run 'dify-dr verify --read-data' and restore another backup", e);
+            }
+            throw e;
+        }
+        if (n < 0) {
+            check();
+            return -1;
+        }
+        plainBytes += n;
+        progress.advance(n);
+        return n;
+    }
+
+    /** Through {@link #read}, so that skipped bytes are counted and the end is checked. */
+    @Override
+    public long skip(long n) throws IOException {
+        byte[] scratch = new byte[(int) Math.min(n, 64 * 1024)];
+        long left = n;
+        while (left > 0) {
+            int r = read(scratch, 0, (int) Math.min(left, scratch.length));
+            if (r < 0) {
+                break;
+            }
+            left -= r;
+        }
+        return n - left;
+    }
+
+    @Override
+    public boolean markSupported() {
+        return false;
+    }
+
+    private void check() throws IOException {
+        if (checked) {
+            return;
+        }
+        checked = true;
+        stored.transferTo(OutputStream.nullOutputStream());
+        String sha = HexFormat.of().formatHex(stored.getMessageDigest().digest());
+        if (!sha.equals(artifact.sha256()) || plainBytes != artifact.plainBytes()) {
+            throw new DrException(Failure.VERIFY, artifact.path() + " is not what was backed up (stored sha256 " + sha + ", recorded "
+                    + artifact.sha256() + "; " + plainBytes + " plain bytes, recorded " + artifact.plainBytes()
+                    + "): nothing read from it can be trusted; restore another backup");
+        }
+    }
+
+    /** Reads what is left (a consumer may stop at its own end marker) so that the whole artifact is checked. */
+    public void readToEnd() throws IOException {
+        transferTo(OutputStream.nullOutputStream());
+    }
+}
