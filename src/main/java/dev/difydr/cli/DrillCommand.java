@@ -14,9 +14,10 @@ import picocli.CommandLine.ParentCommand;
 
 @Command(name = "drill", description = {
         "Prove a backup restores, without touching Dify: restore into scratch",
-        "databases, validate, smoke-check a drill Dify if configured, measure RTO",
-        "and RPO, write report.json and report.md to drills/<id>/ in the repository,",
-        "drop the scratch databases. See runbooks/quarterly-dr-drill.md."})
+        "databases (and drill.redis / drill.storage), validate, check privkeys,",
+        "smoke-check a drill Dify if configured, measure RTO and RPO, write",
+        "report.json and report.md to drills/<id>/ in the repository, drop the",
+        "scratch copies. See runbooks/quarterly-dr-drill.md."})
 final class DrillCommand implements Callable<Integer> {
     @ParentCommand
     Cli cli;
@@ -24,17 +25,20 @@ final class DrillCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ID", arity = "0..1", defaultValue = "latest", description = "A backup id, or 'latest' (default).")
     String id;
 
-    @Option(names = "--keep", description = "Keep the scratch databases (they are dropped by default).")
+    @Option(names = "--keep", description = "Keep the scratch copies (databases are dropped, Redis and storage targets emptied by default).")
     boolean keep;
 
     @Option(names = "--read-data", description = "In preflight, re-read every byte of the backup, not only the sizes.")
     boolean readData;
 
+    @Option(names = "--strict", description = "Fail the drill when a tenant's private key or a Redis key did not come back.")
+    boolean strict;
+
     @Override
     public Integer call() {
         Config config = cli.loadConfig();
         try (Repository repository = cli.openRepository(config)) {
-            DrillReport report = new DrillRun(config, repository, cli::progress, StepListener.NONE, Clock.systemUTC()).run(id, keep, readData);
+            DrillReport report = new DrillRun(config, repository, cli::progress, StepListener.NONE, Clock.systemUTC()).run(id, keep, readData, strict);
             cli.print(report);
             return report.exitCode();
         }

@@ -14,6 +14,8 @@ import java.io.Console;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -25,8 +27,9 @@ import picocli.CommandLine.ParentCommand;
 
 @Command(name = "restore", description = {
         "Restore a backup into fresh databases and point Dify at them.",
-        "Steps: preflight, record, scale-down, restore-databases, validate, rewire,",
-        "scale-up, smoke-checks, finish. Any failure after scale-down rolls back.",
+        "Steps: preflight, record, scale-down, restore-databases, validate,",
+        "[restore-redis, restore-storage,] rewire, scale-up, smoke-checks, finish.",
+        "Any failure after scale-down rolls back.",
         "Run with --plan first; see runbooks/incident-restore.md."})
 final class RestoreCommand implements Callable<Integer> {
     @ParentCommand
@@ -67,6 +70,19 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--read-data", description = "In preflight, re-read every byte of the backup, not only the sizes.")
     boolean readData;
 
+    @Option(names = "--with", split = ",", paramLabel = "COMPONENT",
+            description = "Also restore redis and/or storage (redis,storage), to restore.redis/restore.storage or where they came from.")
+    Set<String> with = new LinkedHashSet<>();
+
+    @Option(names = "--redis-replace", description = "Replace Redis keys that exist on the target (default: keep them and report them).")
+    boolean redisReplace;
+
+    @Option(names = "--storage-overwrite", description = "Overwrite files that exist with other content (default: keep them and report them).")
+    boolean storageOverwrite;
+
+    @Option(names = "--strict", description = "Fail (and roll back) when a tenant's private key or a Redis key could not be restored.")
+    boolean strict;
+
     @Override
     public Integer call() {
         Config config = cli.loadConfig();
@@ -75,7 +91,7 @@ final class RestoreCommand implements Callable<Integer> {
             RestoreWorkflow workflow = new RestoreWorkflow(config, repository, client, journals, cli::progress, StepListener.NONE, Clock.systemUTC());
             Journal journal;
             if (mode.resume != null || mode.rollback != null) {
-                if (id != null || !targetDatabases.isEmpty() || targetHost != null || !replicas.isEmpty()) {
+                if (id != null || !targetDatabases.isEmpty() || targetHost != null || !replicas.isEmpty() || !with.isEmpty()) {
                     throw new DrException(Failure.USAGE, "--resume and --rollback take only the restore id; the journal holds everything else");
                 }
                 journal = mode.resume != null ? workflow.resume(mode.resume) : workflow.rollback(mode.rollback);
@@ -83,7 +99,8 @@ final class RestoreCommand implements Callable<Integer> {
                 if (id == null) {
                     throw new DrException(Failure.USAGE, "name the backup to restore (an id from 'dify-dr list', or 'latest')");
                 }
-                Journal plan = workflow.plan(new RestoreWorkflow.Request(id, targetDatabases, targetHost, readData, replicas));
+                Journal plan = workflow.plan(new RestoreWorkflow.Request(id, targetDatabases, targetHost, readData, replicas,
+                        with, redisReplace, storageOverwrite, strict));
                 if (mode.plan) {
                     journal = plan;
                 } else {

@@ -26,6 +26,9 @@ public record DrillReport(
         Instant finishedAt,
         String targetServer,
         List<Journal.TargetDatabase> databases,
+        List<Journal.ComponentTarget> components,
+        List<String> notDrilled,
+        List<String> warnings,
         boolean kept,
         List<Journal.StepRecord> steps,
         List<SmokeResult> smoke,
@@ -75,6 +78,20 @@ public record DrillReport(
                         .append(d.jobs == null ? "" : ", " + d.jobs + " jobs").append(" | ")
                         .append(d.validated == null ? "not checked" : d.validated ? "yes" : "NO").append(" |\n");
             }
+        }
+        if (!components.isEmpty() || !notDrilled.isEmpty()) {
+            sb.append("\n## Redis and file storage\n\n| component | scratch target | size | result |\n|---|---|---|---|\n");
+            for (Journal.ComponentTarget c : components) {
+                sb.append("| ").append(c.kind).append(' ').append(c.name).append(" | ").append(cell(c.target)).append(kept ? " (kept)" : " (emptied)")
+                        .append(" | ").append(Bytes.human(c.plainBytes)).append(" | ").append(c.restored ? cell(c.detail) : "NOT RESTORED").append(" |\n");
+            }
+            for (String n : notDrilled) {
+                sb.append("| ").append(cell(n)).append(" | not drilled | | |\n");
+            }
+        }
+        if (!warnings.isEmpty()) {
+            sb.append("\n## Warnings\n\n");
+            warnings.forEach(w -> sb.append("- ").append(w).append('\n'));
         }
         if (!smoke.isEmpty()) {
             sb.append("\n## Smoke checks\n\n| check | result | attempts | answer |\n|---|---|---|---|\n");

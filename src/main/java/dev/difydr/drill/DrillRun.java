@@ -12,6 +12,7 @@ import dev.difydr.repository.BackupId;
 import dev.difydr.repository.Json;
 import dev.difydr.repository.Manifest;
 import dev.difydr.repository.Repository;
+import dev.difydr.restore.ComponentSteps;
 import dev.difydr.restore.DatabaseSteps;
 import dev.difydr.restore.Journal;
 import dev.difydr.restore.StepListener;
@@ -64,6 +65,11 @@ public final class DrillRun {
     }
 
     public DrillReport run(String backup, boolean keep, boolean readData) {
+        return run(backup, keep, readData, false);
+    }
+
+    /** {@code strict}: a tenant's missing private key or an unrestorable Redis key fails the drill. */
+    public DrillReport run(String backup, boolean keep, boolean readData, boolean strict) {
         Attempt a = new Attempt(clock.instant());
         Steps steps = new Steps(a.journal.steps, () -> { }, listener, clock);
         DrException failure = null;
@@ -71,6 +77,13 @@ public final class DrillRun {
             steps.run("preflight", () -> a.preflight(backup, readData));
             steps.run("restore-databases", () -> a.databases().restoreAll(a.journal.databases));
             steps.run("validate", () -> a.databases().validate(a.journal.databases));
+            if (a.has(ComponentSteps.REDIS)) {
+                steps.run("restore-redis", () -> a.components().restoreRedis(a.journal.components, false, strict, a.journal.warnings));
+            }
+            if (a.has(ComponentSteps.STORAGE)) {
+                steps.run("restore-storage", () -> a.components().restoreStorage(a.journal.components, false, strict, a.mainCopy(),
+                        a.journal.warnings));
+            }
             if (config.drill().smoke() != null) {
                 steps.run("smoke-checks", a::smoke);
             }
@@ -82,7 +95,7 @@ public final class DrillRun {
         double rto = a.journal.steps.stream().mapToDouble(s -> s.seconds == null ? 0 : s.seconds).sum();
         if (!keep) {
             try {
-                steps.run("cleanup", a::dropScratchDatabases);
+                steps.run("cleanup", () -> a.dropScratchDatabases() + a.components().emptyScratch(a.journal.components));
             } catch (DrException e) {
                 failure = failure == null ? e : failure;
             }
@@ -97,6 +110,7 @@ public final class DrillRun {
         final Journal journal = new Journal();
         final PostgresLogicalRestore target = new PostgresLogicalRestore(new PostgresConnector(server()));
         final List<SmokeResult> smoke = new ArrayList<>();
+        final List<String> notDrilled = new ArrayList<>();
         Manifest manifest;
 
         Attempt(Instant started) {
@@ -140,12 +154,39 @@ public final class DrillRun {
             }
             databases().checkFree(journal.databases, "Drop it if it is a scratch copy kept by an earlier drill"
                     + " (drill --keep), or name the scratch copies differently in drill.databases");
+            java.util.Set<String> with = new java.util.LinkedHashSet<>();
+            for (String[] kind : new String[][] {{ComponentSteps.REDIS, "drill.redis"}, {ComponentSteps.STORAGE, "drill.storage"}}) {
+                boolean inBackup = manifest.artifacts().stream().anyMatch(x -> x.kind().equals(kind[0]));
+                boolean target = kind[0].equals(ComponentSteps.REDIS) ? config.drill().redis() != null : !config.drill().storage().isEmpty();
+                if (target) {
+                    with.add(kind[0]);
+                } else if (inBackup) {
+                    notDrilled.add(kind[0] + " (set " + kind[1] + " to a scratch target to drill it)");
+                }
+            }
+            journal.components.addAll(components().plan(with));
+            components().preflightScratch(journal.components, journal.warnings);
             return "backup " + manifest.id() + " verified; scratch databases on " + target.where() + " (" + versions + ")";
         }
 
         DatabaseSteps databases() {
             RestoreConfig r = config.restore();
             return new DatabaseSteps(repository, manifest, target, r.jobs(), Path.of(r.tempDir()), progress, () -> { });
+        }
+
+        boolean has(String kind) {
+            return journal.components.stream().anyMatch(c -> c.kind.equals(kind));
+        }
+
+        ComponentSteps components() {
+            return new ComponentSteps(repository, manifest, new ComponentSteps.Targets(config.drill().redis(), config.drill().storage(),
+                    config.storage(), false, "drill.redis", "drill.storage"), progress, () -> { }, null, null);
+        }
+
+        /** The scratch copy of Dify's main database, whose tenants must all have their private key in the restored storage. */
+        ComponentSteps.Database mainCopy() {
+            return new ComponentSteps.Database(server(), journal.databases.stream().filter(d -> d.source.equals(DatabaseSteps.mainDatabase(manifest)))
+                    .map(d -> d.target).findFirst().orElseThrow());
         }
 
         String smoke() {
@@ -186,7 +227,8 @@ public final class DrillRun {
             String jsonKey = repository.layout().drillReport(id, "json");
             String mdKey = repository.layout().drillReport(id, "md");
             DrillReport report = new DrillReport(id, config.deployment(), Version.current(), status, journal.backupId,
-                    manifest == null ? null : manifest.startedAt(), started, clock.instant(), journal.targetHost, journal.databases, keep,
+                    manifest == null ? null : manifest.startedAt(), started, clock.instant(), journal.targetHost, journal.databases,
+                    journal.components, notDrilled, journal.warnings, keep,
                     journal.steps, smoke, failure == null ? Math.round(rto * 1000) / 1000.0 : null, rpo, maxRto, maxRpo, missed,
                     failure == null ? null : failure.getMessage(), jsonKey, mdKey, exit);
             try {

@@ -54,6 +54,17 @@ public final class DatabaseSteps {
         return dumps;
     }
 
+    /** Dify's main database: {@code dify} when the backup has it, else the first dump that is not a plugin database. */
+    public static String mainDatabase(List<Artifact> dumps) {
+        return dumps.stream().map(Artifact::name).filter("dify"::equals).findFirst()
+                .or(() -> dumps.stream().map(Artifact::name).filter(n -> !n.contains("plugin")).findFirst())
+                .orElse(dumps.get(0).name());
+    }
+
+    public static String mainDatabase(Manifest m) {
+        return mainDatabase(dumps(m));
+    }
+
     /** Refuses names that exist on the target, before anything is created; {@code hint} says how to choose others. */
     public void checkFree(List<Journal.TargetDatabase> databases, String hint) {
         for (Journal.TargetDatabase d : databases) {

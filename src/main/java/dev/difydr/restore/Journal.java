@@ -39,6 +39,11 @@ public final class Journal {
     /** Set when the rollback was asked for ({@code restore --rollback}) rather than caused by a failure. */
     public boolean rollbackRequested;
     public List<TargetDatabase> databases = new ArrayList<>();
+    /** Redis and file storages restored with {@code --with}; REPLACE/overwrite only when asked, strict privkeys on request. */
+    public List<ComponentTarget> components = new ArrayList<>();
+    public boolean redisReplace;
+    public boolean storageOverwrite;
+    public boolean strict;
     public List<RecordedWorkload> workloads = new ArrayList<>();
     public List<String> untouchedWorkloads = new ArrayList<>();
     public List<EnvChange> changes = new ArrayList<>();
@@ -76,6 +81,33 @@ public final class Journal {
             this.owner = owner;
             this.artifact = artifact;
             this.plainBytes = plainBytes;
+        }
+    }
+
+    /**
+     * A Redis snapshot or a file storage of the backup and where it goes. The target is described, not stored: its
+     * connection settings (and secrets) are read from the configuration again on resume.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static final class ComponentTarget {
+        public String kind;
+        public String name;
+        public String artifact;
+        public long plainBytes;
+        public String target;
+        public boolean restored;
+        public String detail;
+        public Double seconds;
+
+        public ComponentTarget() {
+        }
+
+        public ComponentTarget(String kind, String name, String artifact, long plainBytes, String target) {
+            this.kind = kind;
+            this.name = name;
+            this.artifact = artifact;
+            this.plainBytes = plainBytes;
+            this.target = target;
         }
     }
 

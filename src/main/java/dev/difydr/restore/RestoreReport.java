@@ -34,33 +34,54 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
         sb.append("Restore plan for backup ").append(j.backupId).append(" (nothing has been changed)\n");
         sb.append("  ").append(j.step("preflight").detail).append('\n');
         sb.append("Steps:\n");
-        sb.append("  1. preflight          done\n");
-        sb.append("  2. record             save these replicas and database settings to the journal\n");
-        sb.append("  3. scale-down         ");
+        int[] n = {0};
+        java.util.function.Function<String, String> step = name -> String.format("  %d. %-18s ", ++n[0], name);
+        sb.append(step.apply("preflight")).append("done\n");
+        sb.append(step.apply("record")).append("save these replicas and database settings to the journal\n");
+        sb.append(step.apply("scale-down"));
         sb.append(String.join(", ", j.workloads.stream().map(w -> w.name() + " (" + w.role() + ") " + w.replicas() + " -> 0").toList()));
         sb.append("; wait until their pods are gone\n");
-        sb.append("  4. restore-databases  on ").append(j.targetHost).append(':').append(j.targetPort).append('\n');
+        sb.append(step.apply("restore-databases")).append("on ").append(j.targetHost).append(':').append(j.targetPort).append('\n');
         for (Journal.TargetDatabase d : j.databases) {
             sb.append("       create ").append(d.target).append(" (owner ").append(d.owner).append(") from ").append(d.artifact)
                     .append(" (").append(Bytes.human(d.plainBytes)).append(")\n");
         }
-        sb.append("  5. validate           row counts of Dify's key tables and alembic_version must equal the backup's\n");
-        sb.append("  6. rewire\n");
+        sb.append(step.apply("validate")).append("row counts of Dify's key tables and alembic_version must equal the backup's\n");
+        for (String kind : List.of(ComponentSteps.REDIS, ComponentSteps.STORAGE)) {
+            List<Journal.ComponentTarget> of = j.components.stream().filter(c -> c.kind.equals(kind)).toList();
+            if (of.isEmpty()) {
+                continue;
+            }
+            boolean replace = kind.equals(ComponentSteps.REDIS) ? j.redisReplace : j.storageOverwrite;
+            sb.append(step.apply("restore-" + kind)).append(kind.equals(ComponentSteps.REDIS)
+                    ? (replace ? "existing keys are replaced (--redis-replace)" : "existing keys are kept and reported (--redis-replace to replace)")
+                    : (replace ? "files with other content are overwritten (--storage-overwrite)"
+                            : "existing files with other content are kept and reported (--storage-overwrite to overwrite)")).append('\n');
+            for (Journal.ComponentTarget c : of) {
+                sb.append("       ").append(c.artifact).append(" (").append(Bytes.human(c.plainBytes)).append(") -> ").append(c.target).append('\n');
+            }
+            if (kind.equals(ComponentSteps.STORAGE)) {
+                sb.append("       then every tenant of the restored database must have privkeys/<tenant_id>/private.pem"
+                        + (j.strict ? " (--strict: a missing key fails the restore)" : " (a missing key is a warning; --strict fails)") + "\n");
+            }
+        }
+        sb.append(step.apply("rewire")).append('\n');
         for (EnvChange c : j.changes) {
             sb.append("       ").append(c.describe()).append('\n');
         }
-        sb.append("  7. scale-up           ");
+        sb.append(step.apply("scale-up"));
         sb.append(String.join(", ", j.workloads.stream().map(w -> w.name() + " 0 -> " + w.scaleUpTo()).toList()));
         sb.append("; wait for the rollouts\n");
-        sb.append("  8. smoke-checks");
+        sb.append(step.apply("smoke-checks"));
         if (j.smokeChecks.isEmpty()) {
-            sb.append("       none configured\n");
+            sb.append("none configured\n");
         } else {
             sb.append('\n');
             j.smokeChecks.forEach(s -> sb.append("       ").append(s).append('\n'));
         }
-        sb.append("  9. finish             on any failure after step 3: stop the writers, rewire back, scale back to the\n");
-        sb.append("                        recorded replicas, smoke-check the old state. No database is dropped.\n");
+        sb.append(step.apply("finish")).append("on any failure after scale-down: stop the writers, rewire back, scale back to the\n");
+        sb.append("                        recorded replicas, smoke-check the old state. No database is dropped")
+                .append(j.components.isEmpty() ? ".\n" : ";\n                        restored Redis keys and files are not removed.\n");
         if (!j.untouchedWorkloads.isEmpty()) {
             sb.append("Not touched: ").append(String.join(", ", j.untouchedWorkloads)).append('\n');
         }
@@ -78,6 +99,10 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
             sb.append("  database ").append(d.source).append(" -> ").append(d.target).append(" on ").append(j.targetHost).append(':').append(j.targetPort)
                     .append(d.restored ? " restored" : " not restored").append(d.method == null ? "" : " (" + d.method + ")")
                     .append(Boolean.TRUE.equals(d.validated) ? ", validated" : "").append('\n');
+        }
+        for (Journal.ComponentTarget c : j.components) {
+            sb.append("  ").append(c.kind).append(' ').append(c.name).append(" -> ").append(c.target)
+                    .append(c.restored ? ": " + c.detail : ": not restored").append('\n');
         }
         smoke(sb, "smoke", j.smoke);
         if (j.failure != null) {

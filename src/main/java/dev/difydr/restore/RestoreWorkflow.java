@@ -69,9 +69,16 @@ public final class RestoreWorkflow {
 
     /**
      * What the operator asked for. {@code targetDatabases} holds {@code NAME} (for the main database) or
-     * {@code SOURCE=NAME} entries; {@code targetHost} is {@code HOST[:PORT]}; {@code replicas} overrides recorded counts.
+     * {@code SOURCE=NAME} entries; {@code targetHost} is {@code HOST[:PORT]}; {@code replicas} overrides recorded counts;
+     * {@code with} adds {@code redis} and/or {@code storage}, whose keys are replaced and files overwritten only when
+     * asked; {@code strict} turns a missing tenant private key (or an unrestorable Redis key) into a failure.
      */
-    public record Request(String backup, List<String> targetDatabases, String targetHost, boolean readData, Map<String, Integer> replicas) {
+    public record Request(String backup, List<String> targetDatabases, String targetHost, boolean readData, Map<String, Integer> replicas,
+                          Set<String> with, boolean redisReplace, boolean storageOverwrite, boolean strict) {
+
+        public Request(String backup, List<String> targetDatabases, String targetHost, boolean readData, Map<String, Integer> replicas) {
+            this(backup, targetDatabases, targetHost, readData, replicas, Set.of(), false, false, false);
+        }
     }
 
     public RestoreWorkflow(Config config, Repository repository, KubernetesClient client, JournalStore journals,
@@ -102,6 +109,9 @@ public final class RestoreWorkflow {
         j.namespace = kube.namespace();
         j.createdAt = clock.instant();
         j.replicaOverrides.putAll(request.replicas());
+        j.redisReplace = request.redisReplace();
+        j.storageOverwrite = request.storageOverwrite();
+        j.strict = request.strict();
         new Steps(j.steps, () -> { }, listener, clock).run("preflight", () -> preflight(j, request));
         return j;
     }
@@ -168,6 +178,13 @@ public final class RestoreWorkflow {
             steps.run("scale-down", () -> stop(j));
             steps.run("restore-databases", () -> databases(j, manifest).restoreAll(j.databases));
             steps.run("validate", () -> databases(j, manifest).validate(j.databases));
+            if (j.components.stream().anyMatch(c -> c.kind.equals(ComponentSteps.REDIS))) {
+                steps.run("restore-redis", () -> components(j, manifest).restoreRedis(j.components, j.redisReplace, j.strict, j.warnings));
+            }
+            if (j.components.stream().anyMatch(c -> c.kind.equals(ComponentSteps.STORAGE))) {
+                steps.run("restore-storage", () -> components(j, manifest).restoreStorage(j.components, j.storageOverwrite, j.strict,
+                        mainCopy(j), j.warnings));
+            }
             steps.run("rewire", () -> "changed " + rewiring().apply(j.changes, true) + " of " + j.changes.size() + " values");
             steps.run("scale-up", () -> start(j, true));
             steps.run("smoke-checks", () -> smoke(j.smoke));
@@ -273,6 +290,9 @@ public final class RestoreWorkflow {
         for (Artifact a : DatabaseSteps.dumps(m)) {
             j.databases.add(new Journal.TargetDatabase(a.name(), names.get(a.name()), owner, a.path(), a.plainBytes()));
         }
+        j.components.clear();
+        j.components.addAll(components(j, m).plan(request.with()));
+        components(j, m).preflight(j.components, j.redisReplace, j.storageOverwrite, j.warnings);
         databases(j, m).checkFree(j.databases, "Name the new copies with --target-database SOURCE=NAME (once per database,"
                 + " e.g. --target-database dify=dify_r2 --target-database dify_plugin=dify_plugin_r2), or drop the existing one"
                 + " if it is an unused copy from an earlier restore");
@@ -414,7 +434,7 @@ public final class RestoreWorkflow {
         Map<String, String> names = new LinkedHashMap<>();
         for (String g : given) {
             int eq = g.indexOf('=');
-            String source = eq < 0 ? mainDatabase(dumps) : g.substring(0, eq);
+            String source = eq < 0 ? DatabaseSteps.mainDatabase(dumps) : g.substring(0, eq);
             String name = eq < 0 ? g : g.substring(eq + 1);
             if (dumps.stream().noneMatch(a -> a.name().equals(source))) {
                 throw new DrException(Failure.USAGE, "--target-database " + g + ": backup " + m.id() + " has no database '" + source
@@ -446,12 +466,10 @@ public final class RestoreWorkflow {
         return name;
     }
 
-    /** Dify's main database: {@code dify} when the backup has it, else the first dump that is not a plugin database. */
-    private static String mainDatabase(List<Artifact> dumps) {
-        return dumps.stream().map(Artifact::name).filter("dify"::equals).findFirst()
-                .or(() -> dumps.stream().map(Artifact::name).filter(n -> !n.contains("plugin")).findFirst())
-                .orElse(dumps.get(0).name());
+    private static String mainSource(Journal j) {
+        return DatabaseSteps.mainDatabase(j.databases.stream().map(d -> new Artifact(d.source, "postgres", d.artifact, 0, 0, null, null, null, null)).toList());
     }
+
 
     /**
      * The values to change: each container's {@code DB_DATABASE} goes to the new copy of the database it reads now;
@@ -460,8 +478,7 @@ public final class RestoreWorkflow {
      */
     private List<EnvChange> changes(Journal j, Map<String, List<DatabaseEnv.ContainerSettings>> settings) {
         Map<String, String> copies = j.databases.stream().collect(Collectors.toMap(d -> d.source, d -> d.target, (a, b) -> a, LinkedHashMap::new));
-        List<Artifact> sources = j.databases.stream().map(d -> new Artifact(d.source, "postgres", d.artifact, 0, 0, null, null, null, null)).toList();
-        String main = copies.get(mainDatabase(sources));
+        String main = copies.get(mainSource(j));
         String plugin = copies.entrySet().stream().filter(e -> e.getKey().contains("plugin")).map(Map.Entry::getValue).findFirst().orElse(main);
         Map<EnvSource, EnvChange> bySource = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
@@ -630,6 +647,19 @@ public final class RestoreWorkflow {
         RestoreConfig r = config.restore();
         return new DatabaseSteps(repository, m, new PostgresLogicalRestore(new PostgresConnector(connection(j.targetHost, j.targetPort))), r.jobs(),
                 Path.of(r.tempDir()), progress, () -> save(j));
+    }
+
+    private ComponentSteps components(Journal j, Manifest m) {
+        ComponentSteps.Targets targets = new ComponentSteps.Targets(config.restore().redis() != null ? config.restore().redis() : config.redis(),
+                config.restore().storage(), config.storage(), true, "restore.redis (or the redis section)", "restore.storage");
+        return new ComponentSteps(repository, m, targets, progress, () -> save(j), client, kube.namespace());
+    }
+
+    /** Where the restored main database is, for the privkeys check: its tenants must all have their key. */
+    private ComponentSteps.Database mainCopy(Journal j) {
+        String main = mainSource(j);
+        String copy = j.databases.stream().filter(d -> d.source.equals(main)).map(d -> d.target).findFirst().orElseThrow();
+        return new ComponentSteps.Database(connection(j.targetHost, j.targetPort), copy);
     }
 
     private Rollouts rollouts() {
