@@ -212,7 +212,7 @@ public final class ConfigLoader {
             problems.add("deployment: '" + c.deployment() + "' must be 1-63 letters, digits, '.', '_' or '-'");
         }
         if (c.repository() == null || c.repository().url() == null || c.repository().url().isBlank()) {
-            problems.add("repository.url: missing required key (e.g. file:///var/backups/dify or s3://bucket/prefix)");
+            problems.add("repository.url: missing required key (e.g. file:///var/backups/dify, s3://bucket/prefix or oss://bucket/prefix)");
         } else {
             validateRepositoryUrl(c.repository(), problems);
         }
@@ -318,10 +318,51 @@ public final class ConfigLoader {
                     problems.add("repository.s3.maxAttempts: " + s3.maxAttempts() + " is out of range; use 1 to 20");
                 }
             }
-            default -> problems.add("repository.url: scheme '" + scheme + "' is not supported; use file:// or s3://");
+            case "oss" -> {
+                if (uri.getHost() == null) {
+                    problems.add("repository.url: '" + r.url() + "' must name a bucket like oss://bucket/prefix");
+                }
+                validateOss(r.oss() == null ? OssConfig.DEFAULT : r.oss(), problems);
+            }
+            default -> problems.add("repository.url: scheme '" + scheme + "' is not supported; use file://, s3:// or oss://");
         }
         if (!scheme.equals("s3") && r.s3() != null) {
             problems.add("repository.s3: only used with an s3:// repository.url");
+        }
+        if (!scheme.equals("oss") && r.oss() != null) {
+            problems.add("repository.oss: only used with an oss:// repository.url");
+        }
+    }
+
+    private static void validateOss(OssConfig oss, List<String> problems) {
+        if (oss.endpoint() == null || oss.endpoint().isBlank()) {
+            problems.add("repository.oss.endpoint: missing required key (the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com)");
+        } else {
+            try {
+                URI e = new URI(oss.endpoint());
+                if (!List.of("http", "https").contains(String.valueOf(e.getScheme())) || e.getHost() == null) {
+                    problems.add("repository.oss.endpoint: '" + oss.endpoint() + "' must be an http(s) URL like https://oss-cn-hangzhou.aliyuncs.com");
+                } else if (e.getPort() != -1) {
+                    checkPort("repository.oss.endpoint", e.getPort(), problems);
+                }
+            } catch (Exception e) {
+                problems.add("repository.oss.endpoint: '" + oss.endpoint() + "' is not a valid URL");
+            }
+        }
+        if ((oss.accessKeyId() == null) != (oss.accessKeySecret() == null)) {
+            problems.add("repository.oss: accessKeyId and accessKeySecret must be given together (or both left out to use OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET from the environment)");
+        }
+        if (oss.securityToken() != null && oss.accessKeyId() == null) {
+            problems.add("repository.oss.securityToken: only used with accessKeyId and accessKeySecret (the STS temporary keys it belongs to)");
+        }
+        if (oss.partSizeMiB() < 1 || oss.partSizeMiB() > 5120) {
+            problems.add("repository.oss.partSizeMiB: " + oss.partSizeMiB() + " is out of range; use 1 to 5120 MiB");
+        }
+        if (oss.uploadConcurrency() < 1 || oss.uploadConcurrency() > 64) {
+            problems.add("repository.oss.uploadConcurrency: " + oss.uploadConcurrency() + " is out of range; use 1 to 64");
+        }
+        if (oss.maxAttempts() < 1 || oss.maxAttempts() > 20) {
+            problems.add("repository.oss.maxAttempts: " + oss.maxAttempts() + " is out of range; use 1 to 20");
         }
     }
 

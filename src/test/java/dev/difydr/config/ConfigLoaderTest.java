@@ -161,6 +161,68 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void ossRepositoryIsAccepted() {
+        ConfigLoader withEnv = new ConfigLoader(Map.of("OSS_ID", "LTAIEXAMPLE", "OSS_SECRET", "oss-s3cret", "OSS_TOKEN", "sts-token")::get);
+
+        Config c = withEnv.parse("""
+                repository:
+                  url: oss://dify-backups/dr
+                  oss:
+                    endpoint: https://oss-cn-hangzhou.aliyuncs.com
+                    region: cn-hangzhou
+                    accessKeyId: "${env:OSS_ID}"
+                    accessKeySecret: "${env:OSS_SECRET}"
+                    securityToken: "${env:OSS_TOKEN}"
+                """, "test.yaml");
+
+        OssConfig oss = c.repository().oss();
+        assertThat(oss.endpoint()).isEqualTo("https://oss-cn-hangzhou.aliyuncs.com");
+        assertThat(oss.accessKeySecret().reveal()).isEqualTo("oss-s3cret");
+        assertThat(oss.securityToken().reveal()).isEqualTo("sts-token");
+        assertThat(oss.partSizeMiB()).isEqualTo(8);
+        assertThat(oss.uploadConcurrency()).isEqualTo(4);
+        assertThat(oss.maxAttempts()).isEqualTo(5);
+        assertThat(c.toString()).doesNotContain("oss-s3cret").doesNotContain("sts-token");
+    }
+
+    @Test
+    void ossSettingsAreValidated() {
+        String message = problems("""
+                repository:
+                  url: oss://dify-backups/dr
+                  oss: {endpoint: "ftp://oss-cn-hangzhou.aliyuncs.com", accessKeyId: LTAIEXAMPLE, partSizeMiB: 0, uploadConcurrency: 65, maxAttempts: 21}
+                """);
+
+        assertThat(message).contains(
+                "repository.oss.endpoint: 'ftp://oss-cn-hangzhou.aliyuncs.com' must be an http(s) URL",
+                "repository.oss: accessKeyId and accessKeySecret must be given together",
+                "repository.oss.partSizeMiB: 0 is out of range",
+                "repository.oss.uploadConcurrency: 65 is out of range",
+                "repository.oss.maxAttempts: 21 is out of range");
+        assertThat(message.lines().filter(l -> l.startsWith("  - ")).count()).isEqualTo(5);
+    }
+
+    @Test
+    void ossNeedsABucketAnEndpointAndKeysForAToken() {
+        assertThat(problems("repository: {url: 'oss:///dr', oss: {endpoint: 'https://oss-cn-hangzhou.aliyuncs.com'}}\n"))
+                .contains("repository.url: 'oss:///dr' must name a bucket like oss://bucket/prefix");
+        assertThat(problems("repository: {url: 'oss://dify-backups/dr'}\n"))
+                .contains("repository.oss.endpoint: missing required key");
+        assertThat(problems("repository: {url: 'oss://dify-backups/dr', oss: {endpoint: 'https://oss-cn-hangzhou.aliyuncs.com', securityToken: t}}\n"))
+                .contains("repository.oss.securityToken: only used with accessKeyId and accessKeySecret");
+        assertThat(problems("repository: {url: 'oss://dify-backups/dr', oss: {endpoint: 'oss-cn-hangzhou.aliyuncs.com'}}\n"))
+                .contains("repository.oss.endpoint: 'oss-cn-hangzhou.aliyuncs.com' must be an http(s) URL");
+    }
+
+    @Test
+    void ossSettingsOnlyWithAnOssUrl() {
+        assertThat(problems("repository: {url: 's3://dify-backups/dr', oss: {endpoint: 'https://oss-cn-hangzhou.aliyuncs.com'}}\n"))
+                .contains("repository.oss: only used with an oss:// repository.url");
+        assertThat(problems("repository: {url: 'file:///var/backups/dify', oss: {endpoint: 'https://oss-cn-hangzhou.aliyuncs.com'}}\n"))
+                .contains("repository.oss: only used with an oss:// repository.url");
+    }
+
+    @Test
     void envReferencesAreResolvedFromTheGivenEnvironment() {
         ConfigLoader withEnv = new ConfigLoader(Map.of("AWS_KEY", "AKIAEXAMPLE", "AWS_SECRET", "s3cr3t/with$dollar", "PGHOST", "db.internal")::get);
 

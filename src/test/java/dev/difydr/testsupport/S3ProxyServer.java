@@ -57,8 +57,20 @@ public final class S3ProxyServer implements AutoCloseable {
 
     /** A server on a fresh temp directory, deleted on {@link #close()}. */
     public static S3ProxyServer start() {
+        return startInTempDir(true);
+    }
+
+    /**
+     * Like {@link #start()}, but accepting any request signature: for clients that sign another way than S3 (the OSS
+     * SDK). {@link #client()} still works.
+     */
+    public static S3ProxyServer startWithoutAuthorization() {
+        return startInTempDir(false);
+    }
+
+    private static S3ProxyServer startInTempDir(boolean authorize) {
         try {
-            return start(Files.createTempDirectory("dify-dr-s3-"), true);
+            return start(Files.createTempDirectory("dify-dr-s3-"), true, authorize);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -71,15 +83,15 @@ public final class S3ProxyServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return start(dir, false);
+        return start(dir, false, true);
     }
 
-    private static S3ProxyServer start(Path dir, boolean ownsDir) {
+    private static S3ProxyServer start(Path dir, boolean ownsDir, boolean authorize) {
         PartRefusingBlobStore blobStore = new PartRefusingBlobStore(new FilesystemNio2BlobStore(dir.toAbsolutePath().toString()));
         S3Proxy proxy = S3Proxy.builder()
                 .blobStore(blobStore)
                 .endpoint(URI.create("http://127.0.0.1:0"))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+                .awsAuthentication(authorize ? AuthenticationType.AWS_V2_OR_V4 : AuthenticationType.NONE, ACCESS_KEY, SECRET_KEY)
                 // the SDK's multipart clients send headers S3Proxy does not know (x-amz-mp-object-size)
                 .ignoreUnknownHeaders(true)
                 .stopTimeout(0)
