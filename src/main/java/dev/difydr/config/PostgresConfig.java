@@ -1,5 +1,6 @@
 package dev.difydr.config;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
 
 /**
@@ -37,6 +38,7 @@ public record PostgresConfig(
         this(host, port, user, password, databases, mode, sslmode, binDir, null);
     }
 
+    @JsonIgnore
     public boolean isPhysical() {
         return "physical".equals(mode);
     }

@@ -1,6 +1,7 @@
 package dev.difydr.repository;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
 
 /**
@@ -16,6 +17,7 @@ public record PostgresFacts(String host, int port, String serverVersion, String 
         this(host, port, serverVersion, pgDumpVersion, databases, null);
     }
 
+    @JsonIgnore
     public boolean isPhysical() {
         return physical != null;
     }
