@@ -22,7 +22,7 @@ public final class BackupComponents {
         }
         List<BackupComponent> out = new ArrayList<>();
         if (config.postgres() != null && wanted("postgres", only)) {
-            out.add(new PostgresLogicalBackup(config.postgres()));
+            out.add(config.postgres().isPhysical() ? new PostgresPhysicalBackup(config.postgres()) : new PostgresLogicalBackup(config.postgres()));
         }
         if (out.isEmpty()) {
             throw new DrException(Failure.CONFIG, only.isEmpty()

@@ -10,7 +10,9 @@ import dev.difydr.restore.RestoreReport;
 import dev.difydr.restore.RestoreWorkflow;
 import dev.difydr.restore.StepListener;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import dev.difydr.source.postgres.PostgresPhysicalRestore;
 import java.io.Console;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,7 +32,9 @@ import picocli.CommandLine.ParentCommand;
         "Steps: preflight, record, scale-down, restore-databases, validate,",
         "[restore-redis, restore-storage,] rewire, scale-up, smoke-checks, finish.",
         "Any failure after scale-down rolls back.",
-        "Run with --plan first; see runbooks/incident-restore.md."})
+        "Run with --plan first; see runbooks/incident-restore.md.",
+        "A physical backup is restored with --data-directory only: into a new directory,",
+        "without Kubernetes."})
 final class RestoreCommand implements Callable<Integer> {
     @ParentCommand
     Cli cli;
@@ -67,6 +71,10 @@ final class RestoreCommand implements Callable<Integer> {
             description = "Bring a Deployment up to N after the restore (a rollback still returns it to the replicas it had before).")
     Map<String, Integer> replicas = new LinkedHashMap<>();
 
+    @Option(names = "--data-directory", paramLabel = "DIR",
+            description = "Physical backups: extract into this new (missing or empty) directory and stop there; start PostgreSQL on it yourself.")
+    Path dataDirectory;
+
     @Option(names = "--read-data", description = "In preflight, re-read every byte of the backup, not only the sizes.")
     boolean readData;
 
@@ -86,6 +94,9 @@ final class RestoreCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Config config = cli.loadConfig();
+        if (dataDirectory != null) {
+            return restoreDataDirectory(config);
+        }
         try (Repository repository = cli.openRepository(config); KubernetesClient client = cli.kubernetesClient(config)) {
             JournalStore journals = new JournalStore(repository, cli.stateDir(config));
             RestoreWorkflow workflow = new RestoreWorkflow(config, repository, client, journals, cli::progress, StepListener.NONE, Clock.systemUTC());
@@ -116,6 +127,19 @@ final class RestoreCommand implements Callable<Integer> {
             RestoreReport report = new RestoreReport(journal, journals.localPath(journal.id).toString(), journals.repositoryKey(journal.id));
             cli.print(report);
             return report.exitCode();
+        }
+    }
+
+    private int restoreDataDirectory(Config config) {
+        if (id == null || mode.plan || mode.resume != null || mode.rollback != null || !targetDatabases.isEmpty() || targetHost != null
+                || !replicas.isEmpty() || readData || !with.isEmpty() || redisReplace || storageOverwrite || strict) {
+            throw new DrException(Failure.USAGE, "--data-directory takes only the backup id: it extracts a physical backup into a new"
+                    + " directory and changes nothing else");
+        }
+        try (Repository repository = cli.openRepository(config)) {
+            PostgresPhysicalRestore.Result result = new PostgresPhysicalRestore(repository, cli::progress).restore(id, dataDirectory);
+            cli.print(result);
+            return result.exitCode();
         }
     }
 

@@ -7,6 +7,7 @@ import dev.difydr.pipeline.Bytes;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.DatabaseFacts;
 import dev.difydr.repository.Manifest;
+import dev.difydr.repository.PostgresFacts;
 import dev.difydr.repository.Repository;
 import java.util.Locale;
 import java.util.Map;
@@ -50,7 +51,15 @@ final class ShowCommand implements Runnable {
             }
             if (m.postgres() != null) {
                 sb.append("postgres    ").append(m.postgres().serverVersion()).append(" at ").append(m.postgres().host()).append(':')
-                        .append(m.postgres().port()).append(" (").append(m.postgres().pgDumpVersion()).append(")\n");
+                        .append(m.postgres().port()).append(" (").append(m.postgres().isPhysical()
+                                ? m.postgres().physical().pgBasebackupVersion() : m.postgres().pgDumpVersion()).append(")\n");
+                if (m.postgres().isPhysical()) {
+                    PostgresFacts.Physical p = m.postgres().physical();
+                    sb.append("  physical: wal ").append(p.walMethod()).append(", checkpoint ").append(p.checkpoint())
+                            .append(", start ").append(p.startLsn()).append(" on timeline ").append(p.timeline())
+                            .append(", databases ").append(Bytes.human(p.databasesBytes())).append('\n')
+                            .append("  facts below: ").append(p.databaseFactsNote()).append('\n');
+                }
                 for (DatabaseFacts d : m.postgres().databases()) {
                     sb.append("  ").append(d.name()).append(": ").append(Bytes.human(d.sizeBytes()))
                             .append(", alembic_version ").append(d.alembicVersion() == null ? "(none)" : d.alembicVersion()).append('\n');

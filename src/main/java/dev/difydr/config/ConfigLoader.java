@@ -222,8 +222,18 @@ public final class ConfigLoader {
                 problems.add("postgres.host: missing required key");
             }
             checkPort("postgres.port", pg.port(), problems);
-            if (!pg.mode().equals("logical")) {
-                problems.add("postgres.mode: '" + pg.mode() + "' is not supported by this version; use 'logical'");
+            if (!List.of("logical", "physical").contains(pg.mode())) {
+                problems.add("postgres.mode: '" + pg.mode() + "' must be logical (pg_dump per database) or physical (pg_basebackup of the cluster)");
+            }
+            if (pg.physical().wal().equals("stream")) {
+                // pg_basebackup writes a streamed pg_wal.tar only into a directory of its own, which would mean
+                // spooling the backup to local disk; see README "Physical mode".
+                problems.add("postgres.physical.wal: 'stream' is not supported by this version; use 'fetch' (the WAL is then inside base.tar)");
+            } else if (!pg.physical().wal().equals("fetch")) {
+                problems.add("postgres.physical.wal: '" + pg.physical().wal() + "' must be fetch");
+            }
+            if (!List.of("fast", "spread").contains(pg.physical().checkpoint())) {
+                problems.add("postgres.physical.checkpoint: '" + pg.physical().checkpoint() + "' must be fast or spread");
             }
             if (!List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full").contains(pg.sslmode())) {
                 problems.add("postgres.sslmode: '" + pg.sslmode() + "' is not a libpq sslmode (disable, allow, prefer, require, verify-ca, verify-full)");

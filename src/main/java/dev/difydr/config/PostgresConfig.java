@@ -1,11 +1,13 @@
 package dev.difydr.config;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
 
 /**
  * The PostgreSQL server Dify uses. {@code databases} defaults to {@code dify} (required) and {@code dify_plugin}
  * (optional: Dify before 1.0 has no plugin database). {@code binDir} points at the directory of {@code pg_dump} when
- * it is not on the PATH.
+ * it is not on the PATH. {@code mode} is {@code logical} (one {@code pg_dump} per database) or {@code physical} (one
+ * {@code pg_basebackup} of the whole cluster, tuned by {@code physical}).
  */
 public record PostgresConfig(
         String host,
@@ -15,7 +17,8 @@ public record PostgresConfig(
         List<DatabaseSpec> databases,
         String mode,
         String sslmode,
-        String binDir) {
+        String binDir,
+        Physical physical) {
 
     public static final List<DatabaseSpec> DEFAULT_DATABASES =
             List.of(new DatabaseSpec("dify", false), new DatabaseSpec("dify_plugin", true));
@@ -27,5 +30,30 @@ public record PostgresConfig(
         databases = databases == null ? DEFAULT_DATABASES : List.copyOf(databases);
         mode = mode == null ? "logical" : mode;
         sslmode = sslmode == null ? "prefer" : sslmode;
+        physical = physical == null ? Physical.DEFAULT : physical;
+    }
+
+    public PostgresConfig(String host, Integer port, String user, Secret password, List<DatabaseSpec> databases, String mode,
+                          String sslmode, String binDir) {
+        this(host, port, user, password, databases, mode, sslmode, binDir, null);
+    }
+
+    @JsonIgnore
+    public boolean isPhysical() {
+        return "physical".equals(mode);
+    }
+
+    /**
+     * How {@code pg_basebackup} runs in physical mode: {@code wal} is its {@code --wal-method} ({@code fetch} puts the
+     * WAL needed for consistency into the base tar), {@code checkpoint} its {@code --checkpoint} ({@code spread} is
+     * gentler on a busy server but can take minutes before the first byte).
+     */
+    public record Physical(String wal, String checkpoint) {
+        public static final Physical DEFAULT = new Physical(null, null);
+
+        public Physical {
+            wal = wal == null ? "fetch" : wal;
+            checkpoint = checkpoint == null ? "fast" : checkpoint;
+        }
     }
 }

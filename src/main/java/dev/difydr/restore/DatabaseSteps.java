@@ -47,6 +47,11 @@ public final class DatabaseSteps {
 
     /** The logical dumps of a backup, refusing a backup that has none. */
     public static List<Artifact> dumps(Manifest m) {
+        if (m.postgres() != null && m.postgres().isPhysical()) {
+            throw new DrException(Failure.USAGE, "backup " + m.id() + " is a physical backup (pg_basebackup of the whole cluster),"
+                    + " which this workflow cannot load into fresh databases: extract it with 'dify-dr restore " + m.id()
+                    + " --data-directory DIR' and start PostgreSQL on that directory");
+        }
         List<Artifact> dumps = m.artifacts().stream().filter(a -> "postgres".equals(a.kind())).toList();
         if (dumps.isEmpty()) {
             throw new DrException(Failure.VERIFY, "backup " + m.id() + " holds no PostgreSQL dump: nothing to restore");

@@ -262,6 +262,7 @@ public final class RestoreWorkflow {
 
     private String preflight(Journal j, Request request) {
         Manifest m = repository.resolve(request.backup());
+        DatabaseSteps.dumps(m); // a physical backup is refused here, before anything else is checked
         j.backupId = m.id();
         VerifyResult verified = new VerifyRun(repository, progress).run(m.id(), request.readData());
         if (!verified.ok()) {

@@ -352,4 +352,32 @@ class ConfigLoaderTest {
         assertThat(problems(MINIMAL + "postgres: {host: db, databases: [{name: dify, optinal: true}]}\n"))
                 .contains("postgres.databases[0].optinal: unknown key; did you mean 'optional'?");
     }
+
+    @Test
+    void physicalModeDefaultsToFetchAndFastCheckpoint() {
+        Config c = loader.parse(MINIMAL + "postgres: {host: db, mode: physical}\n", "test.yaml");
+
+        assertThat(c.postgres().isPhysical()).isTrue();
+        assertThat(c.postgres().physical()).isEqualTo(new PostgresConfig.Physical("fetch", "fast"));
+    }
+
+    @Test
+    void physicalModeWithSpreadCheckpoint() {
+        Config c = loader.parse(MINIMAL + "postgres: {host: db, mode: physical, physical: {checkpoint: spread}}\n", "test.yaml");
+
+        assertThat(c.postgres().physical().checkpoint()).isEqualTo("spread");
+        assertThat(c.postgres().physical().wal()).isEqualTo("fetch");
+    }
+
+    @Test
+    void physicalSettingsAreValidated() {
+        String p = problems(MINIMAL + "postgres: {host: db, mode: phsyical, physical: {wal: stream, checkpoint: slow, wall: x}}\n");
+
+        assertThat(p).contains("postgres.mode: 'phsyical' must be logical")
+                .contains("postgres.physical.wal: 'stream' is not supported by this version; use 'fetch'")
+                .contains("postgres.physical.checkpoint: 'slow' must be fast or spread")
+                .contains("postgres.physical.wall: unknown key; did you mean 'wal'?");
+        assertThat(problems(MINIMAL + "postgres: {host: db, mode: physical, physical: {wal: none}}\n"))
+                .contains("postgres.physical.wal: 'none' must be fetch");
+    }
 }

@@ -1,0 +1,78 @@
+package dev.difydr.backup;
+
+import dev.difydr.config.PostgresConfig;
+import dev.difydr.repository.DatabaseFacts;
+import dev.difydr.repository.PostgresFacts;
+import dev.difydr.source.ChildProcess;
+import dev.difydr.source.postgres.PostgresPhysicalSource;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+
+/**
+ * The whole PostgreSQL cluster as one artifact {@code base}: the tar {@code pg_basebackup} streams, with the WAL that
+ * makes it consistent and its backup_manifest inside. Dify's facts are read over a normal connection meanwhile.
+ */
+final class PostgresPhysicalBackup implements BackupComponent {
+    static final String FACTS_NOTE = "read over a normal connection while the copy ran: approximate, the copy is of a slightly later moment";
+    private static final Executor FACTS = r -> {
+        Thread t = new Thread(r, "postgres-facts");
+        t.setDaemon(true);
+        t.start();
+    };
+
+    private final PostgresConfig config;
+    private final PostgresPhysicalSource source;
+    private PostgresPhysicalSource.Preflight preflight;
+
+    PostgresPhysicalBackup(PostgresConfig config) {
+        this.config = config;
+        this.source = new PostgresPhysicalSource(config);
+    }
+
+    @Override
+    public String component() {
+        return "postgres";
+    }
+
+    @Override
+    public String name() {
+        return "postgres";
+    }
+
+    @Override
+    public boolean optional() {
+        return false;
+    }
+
+    @Override
+    public void preflight() {
+        preflight = source.preflight();
+    }
+
+    @Override
+    public PostgresFacts backup(BackupContext context) {
+        String label = "dify-dr-" + context.id();
+        CompletableFuture<List<DatabaseFacts>> facts = CompletableFuture.supplyAsync(source::approximateFacts, FACTS);
+        PostgresPhysicalSource.Start[] start = {PostgresPhysicalSource.Start.UNKNOWN_START};
+        try (ChildProcess basebackup = source.basebackup(label)) {
+            context.store("base", "postgres", context.layout().postgresPhysical(context.id(), "base"), plain -> {
+                start[0] = PostgresPhysicalSource.copyReadingStart(basebackup.stdout(), plain);
+                basebackup.finish();
+            }, basebackup::close);
+        }
+        PostgresFacts.Physical physical = new PostgresFacts.Physical(preflight.pgBasebackupVersion(), config.physical().wal(),
+                config.physical().checkpoint(), label, start[0].lsn(), start[0].timeline(), preflight.databasesBytes(),
+                preflight.tablespaces(), FACTS_NOTE);
+        return new PostgresFacts(config.host(), config.port(), preflight.serverVersion(), null, join(facts), physical);
+    }
+
+    private static List<DatabaseFacts> join(CompletableFuture<List<DatabaseFacts>> facts) {
+        try {
+            return facts.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+}
