@@ -118,29 +118,37 @@ public final class PodStorage implements StorageSource, StorageTarget {
         running = watch;
         try (watch) {
             TarStats.Counter counter = new TarStats.Counter();
-            TarArchiveInputStream in = new TarArchiveInputStream(watch.getOutput(), StandardCharsets.UTF_8.name());
+            TarArchiveInputStream in = new TarArchiveInputStream(new PodOutput(watch.getOutput()), StandardCharsets.UTF_8.name());
             TarArchiveOutputStream tar = TarFormat.writer(out);
             byte[] buffer = new byte[TarFormat.BUFFER];
-            TarArchiveEntry e;
-            while ((e = in.getNextEntry()) != null) {
-                String rel = TarEntryRules.relativeName(e);
-                if (rel.isEmpty()) {
-                    continue;
-                }
-                e.setName(e.isDirectory() ? rel + "/" : rel);
-                tar.putArchiveEntry(e);
-                if (e.isFile()) {
-                    int n;
-                    while ((n = in.read(buffer)) > 0) {
-                        tar.write(buffer, 0, n);
+            try {
+                TarArchiveEntry e;
+                while ((e = in.getNextEntry()) != null) {
+                    String rel = TarEntryRules.relativeName(e);
+                    if (rel.isEmpty()) {
+                        continue;
                     }
-                    counter.file(rel, e.getSize());
-                } else if (e.isDirectory()) {
-                    counter.directories++;
-                } else {
-                    counter.symlinks++;
+                    e.setName(e.isDirectory() ? rel + "/" : rel);
+                    tar.putArchiveEntry(e);
+                    if (e.isFile()) {
+                        int n;
+                        while ((n = in.read(buffer)) > 0) {
+                            tar.write(buffer, 0, n);
+                        }
+                        counter.file(rel, e.getSize());
+                    } else if (e.isDirectory()) {
+                        counter.directories++;
+                    } else {
+                        counter.symlinks++;
+                    }
+                    tar.closeArchiveEntry();
                 }
-                tar.closeArchiveEntry();
+            } catch (PodOutput.Broken broken) {
+                // a tar that fails mid-way closes the stream; its exit status says why
+                int exit = exitCode(watch, pod, stderr);
+                throw new DrException(Failure.SOURCE, "the tar stream from pod " + namespace + "/" + pod + " broke off ("
+                        + broken.getCause().getMessage() + "); tar exited with code " + exit + ": "
+                        + stderr.toString(StandardCharsets.UTF_8).strip(), broken);
             }
             tar.finish();
             tar.close();
@@ -267,6 +275,46 @@ public final class PodStorage implements StorageSource, StorageTarget {
     public void close() {
         if (ownsClient) {
             client.close();
+        }
+    }
+
+    /** Marks failures of the exec stream, so that they are the source's and not the repository's. */
+    private static final class PodOutput extends java.io.FilterInputStream {
+        static final class Broken extends IOException {
+            Broken(IOException cause) {
+                super(cause);
+            }
+        }
+
+        PodOutput(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (IOException e) {
+                throw new Broken(e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (IOException e) {
+                throw new Broken(e);
+            }
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            try {
+                return super.skip(n);
+            } catch (IOException e) {
+                throw new Broken(e);
+            }
         }
     }
 
