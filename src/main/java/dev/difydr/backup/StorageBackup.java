@@ -4,6 +4,7 @@ import dev.difydr.config.KubernetesConfig;
 import dev.difydr.config.StorageConfig;
 import dev.difydr.repository.StorageFacts;
 import dev.difydr.source.storage.StorageSource;
+import dev.difydr.source.storage.TarHandoff;
 import dev.difydr.source.storage.TarStats;
 
 /** One file storage (a directory, a pod's directory or a bucket prefix) as one {@code storage/<name>.tar.zst}. */
@@ -42,7 +43,7 @@ final class StorageBackup implements BackupComponent {
     public StorageFacts backup(BackupContext context) {
         TarStats[] stats = new TarStats[1];
         context.store(config.name(), "storage", context.layout().storageTar(context.id(), config.name()),
-                plain -> stats[0] = source.writeTar(plain), source::stop);
+                plain -> stats[0] = TarHandoff.run(source::writeTar, plain), source::stop);
         TarStats s = stats[0];
         return new StorageFacts(config.name(), source.describe(), s.files(), s.directories(), s.symlinks(), s.bytes(),
                 s.skipped(), s.tenantsWithPrivkeys());
