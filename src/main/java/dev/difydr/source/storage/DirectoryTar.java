@@ -137,7 +137,7 @@ public final class DirectoryTar {
             tar.putArchiveEntry(e);
             long remaining = size;
             while (remaining > 0) {
-                int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+                int n = read(in, path, (int) Math.min(buffer.length, remaining));
                 if (n < 0) {
                     break;
                 }
@@ -152,11 +152,22 @@ public final class DirectoryTar {
                     tar.write(buffer, 0, n);
                     remaining -= n;
                 }
-            } else if (in.read() >= 0) {
+            } else if (read(in, path, 1) >= 0) {
                 log.warn("{}: grew while read; stored the first {} bytes, its size when listed", path, size);
             }
             tar.closeArchiveEntry();
             counter.file(entryName, size);
+        }
+    }
+
+    /** A failing read is the storage's failure (a bad disk, a stale NFS handle), not the repository's. */
+    private int read(InputStream in, Path path, int length) throws IOException {
+        try {
+            return in.read(buffer, 0, length);
+        } catch (AccessDeniedException e) {
+            throw unreadable(path);
+        } catch (IOException e) {
+            throw new DrException(Failure.SOURCE, "reading " + path + " failed: " + e.getMessage(), e);
         }
     }
 
