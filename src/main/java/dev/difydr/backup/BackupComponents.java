@@ -24,6 +24,11 @@ public final class BackupComponents {
         if (config.postgres() != null && wanted("postgres", only)) {
             out.add(config.postgres().isPhysical() ? new PostgresPhysicalBackup(config.postgres()) : new PostgresLogicalBackup(config.postgres()));
         }
+        if (wanted("storage", only)) {
+            for (var storage : config.storage()) {
+                out.add(new StorageBackup(storage, config.kubernetes()));
+            }
+        }
         if (out.isEmpty()) {
             throw new DrException(Failure.CONFIG, only.isEmpty()
                     ? "nothing to back up: the configuration has no postgres, redis or storage section"

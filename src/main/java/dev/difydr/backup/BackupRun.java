@@ -12,6 +12,7 @@ import dev.difydr.repository.BackupId;
 import dev.difydr.repository.Manifest;
 import dev.difydr.repository.PostgresFacts;
 import dev.difydr.repository.Repository;
+import dev.difydr.repository.StorageFacts;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -61,6 +62,7 @@ public final class BackupRun {
                 }
             }
             PostgresFacts postgres = null;
+            List<StorageFacts> storage = new ArrayList<>();
             List<ComponentFacts> facts = new ArrayList<>();
             for (BackupComponent c : ready) {
                 ComponentFacts[] found = new ComponentFacts[1];
@@ -72,11 +74,14 @@ public final class BackupRun {
             for (ComponentFacts f : facts) {
                 if (f instanceof PostgresFacts p) {
                     postgres = p;
+                } else if (f instanceof StorageFacts s) {
+                    storage.add(s);
                 }
             }
             List<Manifest.Skipped> skipped = context.skipped();
             Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, id.value(), config.deployment(), Version.current(),
-                    Manifest.COMPLETED, started, clock.instant(), context.artifacts(), skipped.isEmpty() ? null : skipped, postgres);
+                    Manifest.COMPLETED, started, clock.instant(), context.artifacts(), skipped.isEmpty() ? null : skipped, postgres,
+                    storage.isEmpty() ? null : storage);
             repository.commit(manifest);
             log.info("backup {} completed: {} artifacts, {} stored", id, manifest.artifacts().size(), Bytes.human(manifest.storedBytes()));
             return result(id, Manifest.COMPLETED, started, context, null);

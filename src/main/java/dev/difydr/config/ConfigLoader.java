@@ -251,6 +251,7 @@ public final class ConfigLoader {
         if (c.kubernetes() != null) {
             validateKubernetes(c.kubernetes(), problems);
         }
+        validateStorage(c.storage(), problems);
         if (c.smoke() != null) {
             validateSmoke("smoke", c.smoke(), problems);
         }
@@ -373,6 +374,52 @@ public final class ConfigLoader {
         }
         if (oss.maxAttempts() < 1 || oss.maxAttempts() > 20) {
             problems.add("repository.oss.maxAttempts: " + oss.maxAttempts() + " is out of range; use 1 to 20");
+        }
+    }
+
+    private static void validateStorage(List<StorageConfig> storages, List<String> problems) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (int i = 0; i < storages.size(); i++) {
+            StorageConfig s = storages.get(i);
+            String key = "storage[" + i + "]";
+            if (s == null) {
+                problems.add(key + ": empty entry");
+                continue;
+            }
+            if (s.name() == null || !s.name().matches("[a-z0-9][a-z0-9_-]*")) {
+                problems.add(key + ".name: '" + (s.name() == null ? "" : s.name()) + "' must be lower-case letters, digits, '_' or '-' (e.g. app, plugins)");
+            } else if (!names.add(s.name())) {
+                problems.add(key + ".name: '" + s.name() + "' is used by another storage; names must be unique");
+            }
+            int sources = (s.path() != null ? 1 : 0) + (s.pod() != null ? 1 : 0) + (s.bucket() != null ? 1 : 0);
+            if (sources != 1) {
+                problems.add(key + ": give exactly one of path, pod or bucket (found " + sources + ")");
+            }
+            if (s.path() != null && !s.path().startsWith("/")) {
+                problems.add(key + ".path: '" + s.path() + "' must be an absolute directory path");
+            }
+            if (s.pod() != null) {
+                if (s.pod().selector() == null || s.pod().selector().isBlank()) {
+                    problems.add(key + ".pod.selector: missing label selector (e.g. app.kubernetes.io/component=api)");
+                }
+                if (s.pod().path() == null || !s.pod().path().startsWith("/")) {
+                    problems.add(key + ".pod.path: missing or not absolute (e.g. /app/api/storage)");
+                }
+            }
+            if (s.bucket() != null) {
+                String url = s.bucket().url();
+                URI uri = null;
+                try {
+                    uri = url == null ? null : new URI(url);
+                } catch (Exception e) {
+                    // reported below
+                }
+                if (uri == null || !List.of("s3", "oss").contains(String.valueOf(uri.getScheme())) || uri.getHost() == null) {
+                    problems.add(key + ".bucket.url: '" + (url == null ? "" : url) + "' must name a bucket like s3://bucket/prefix or oss://bucket/prefix");
+                } else if (uri.getScheme().equals("s3") && s.bucket().oss() != null || uri.getScheme().equals("oss") && s.bucket().s3() != null) {
+                    problems.add(key + ".bucket: settings for the other store kind than " + uri.getScheme() + ":// were given");
+                }
+            }
         }
     }
 

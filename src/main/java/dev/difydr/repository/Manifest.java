@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * The record of a completed backup. It is written after every artifact is stored, and its presence is the only
- * proof that the backup is complete. {@code skipped} lists optional components that were not there.
+ * proof that the backup is complete. {@code skipped} lists optional components that were not there; {@code storage}
+ * has one entry per file storage in the set.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(
@@ -20,7 +21,8 @@ public record Manifest(
         Instant finishedAt,
         List<Artifact> artifacts,
         List<Skipped> skipped,
-        PostgresFacts postgres) {
+        PostgresFacts postgres,
+        List<StorageFacts> storage) {
 
     public static final int FORMAT_VERSION = 1;
     public static final String COMPLETED = "completed";

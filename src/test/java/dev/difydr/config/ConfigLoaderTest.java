@@ -380,4 +380,47 @@ class ConfigLoaderTest {
         assertThat(problems(MINIMAL + "postgres: {host: db, mode: physical, physical: {wal: none}}\n"))
                 .contains("postgres.physical.wal: 'none' must be fetch");
     }
+
+    @Test
+    void storageSectionsAreValidated() {
+        String p = problems(MINIMAL + """
+                storage:
+                  - {name: app, path: /srv/dify/storage}
+                  - {name: app, path: /srv/other}
+                  - {name: Plugins, path: /srv/plugins}
+                  - {name: both, path: /a, pod: {selector: app=api, path: /app/api/storage}}
+                  - {name: neither}
+                  - {name: podless, pod: {path: relative}}
+                  - {name: ftp, bucket: {url: 'ftp://host/x'}}
+                  - {name: nobucket, bucket: {url: 's3:///prefix'}}
+                  - {name: mixed, bucket: {url: 's3://b/p', oss: {endpoint: 'https://oss-cn-hangzhou.aliyuncs.com'}}}
+                  - {name: rel, path: storage}
+                """);
+        assertThat(p).contains("storage[1].name: 'app' is used by another storage")
+                .contains("storage[2].name: 'Plugins' must be lower-case letters")
+                .contains("storage[3]: give exactly one of path, pod or bucket (found 2)")
+                .contains("storage[4]: give exactly one of path, pod or bucket (found 0)")
+                .contains("storage[5].pod.selector: missing label selector")
+                .contains("storage[5].pod.path: missing or not absolute")
+                .contains("storage[6].bucket.url: 'ftp://host/x' must name a bucket")
+                .contains("storage[7].bucket.url: 's3:///prefix' must name a bucket")
+                .contains("storage[8].bucket: settings for the other store kind")
+                .contains("storage[9].path: 'storage' must be an absolute directory path")
+                .doesNotContain("storage[0]");
+    }
+
+    @Test
+    void storageSectionsOfEveryKindAreAccepted() {
+        Config c = loader.parse(MINIMAL + """
+                storage:
+                  - {name: app, path: /srv/dify/storage}
+                  - {name: plugin_daemon, pod: {namespace: dify, selector: 'app.kubernetes.io/component=plugin-daemon', path: /app/storage}}
+                  - {name: app-s3, bucket: {url: 's3://dify-files/prod', s3: {endpoint: 'http://minio:9000'}}, optional: true}
+                  - {name: app-oss, bucket: {url: 'oss://dify-files/prod'}}
+                """, "test.yaml");
+        assertThat(c.storage()).hasSize(4);
+        assertThat(c.storage().get(0).privkeys()).isTrue();
+        assertThat(c.storage().get(1).privkeys()).isFalse();
+        assertThat(c.storage().get(2).optional()).isTrue();
+    }
 }

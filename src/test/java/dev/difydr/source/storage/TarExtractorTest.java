@@ -1,0 +1,220 @@
+package dev.difydr.source.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.difydr.DrException;
+import dev.difydr.Failure;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Hostile archives, built with Commons Compress as an attacker would, never write outside the target directory: the
+ * directory around the target stays exactly as it was, and the error names the offending entry. The pod filter
+ * applies the same rules.
+ */
+class TarExtractorTest {
+    @TempDir
+    Path tmp;
+    Path target;
+    Path outside;
+    Map<String, String> around;
+
+    @BeforeEach
+    void layout() throws IOException {
+        Files.writeString(tmp.resolve("victim.txt"), "original");
+        outside = Files.createDirectories(tmp.resolve("outside"));
+        Files.writeString(outside.resolve("passwd"), "root:x:0:0");
+        target = Files.createDirectories(tmp.resolve("target"));
+        around = withoutTarget();
+    }
+
+    @Test
+    void absolutePath() {
+        refused(tar(t -> file(t, tmp.resolve("victim.txt").toString(), "pwned")), tmp.resolve("victim.txt").toString(), "absolute path");
+    }
+
+    @Test
+    void dotDot() {
+        refused(tar(t -> file(t, "../x", "pwned")), "../x", "'..'");
+    }
+
+    @Test
+    void dotDotInTheMiddle() {
+        refused(tar(t -> {
+            file(t, "a/ok.txt", "fine");
+            file(t, "a/../../victim.txt", "pwned");
+        }), "a/../../victim.txt", "'..'");
+    }
+
+    @Test
+    void symlinkToAnAbsolutePath() {
+        refused(tar(t -> link(t, "etc", outside.toString(), TarConstants.LF_SYMLINK)), "etc", "outside the target");
+    }
+
+    @Test
+    void symlinkClimbingOut() {
+        refused(tar(t -> link(t, "a/b/up", "../../../outside", TarConstants.LF_SYMLINK)), "a/b/up", "outside the target");
+    }
+
+    @Test
+    void writeThroughASymlinkOfAnEarlierEntry() {
+        // the link itself stays inside (it points at a sibling), but a later entry must not go through any symlink
+        byte[] archive = tar(t -> {
+            dir(t, "real/");
+            link(t, "link", "real", TarConstants.LF_SYMLINK);
+            file(t, "link/passwd", "pwned");
+        });
+        refused(archive, "link/passwd", "through the symlink 'link'");
+    }
+
+    @Test
+    void writeThroughASymlinkAlreadyInTheTarget() throws IOException {
+        Files.createSymbolicLink(target.resolve("etc"), outside);
+        around = withoutTarget();
+        refused(tar(t -> file(t, "etc/passwd", "pwned")), "etc/passwd", "through the symlink 'etc'");
+        assertThat(Files.readString(outside.resolve("passwd"))).isEqualTo("root:x:0:0");
+    }
+
+    @Test
+    void existingSymlinkAtAFileNameIsNotFollowed() throws IOException {
+        Files.createSymbolicLink(target.resolve("victim"), tmp.resolve("victim.txt"));
+        around = withoutTarget();
+        StorageRestore.Result r = extract(tar(t -> file(t, "victim", "pwned")), false);
+        assertThat(r.conflicts()).extracting(StorageRestore.Conflict::path).containsExactly("victim");
+        assertThat(withoutTarget()).isEqualTo(around);
+        // asked to overwrite, the link is replaced by the file; its target is untouched
+        extract(tar(t -> file(t, "victim", "pwned")), true);
+        assertThat(Files.isSymbolicLink(target.resolve("victim"))).isFalse();
+        assertThat(withoutTarget()).isEqualTo(around);
+    }
+
+    @Test
+    void hardLinkOutside() {
+        refused(tar(t -> link(t, "hl", "../victim.txt", TarConstants.LF_LINK)), "hl", "'..'");
+        refused(tar(t -> link(t, "hl", tmp.resolve("victim.txt").toString(), TarConstants.LF_LINK)), "hl", "absolute path");
+    }
+
+    @Test
+    void devicesAndFifos() {
+        refused(tar(t -> special(t, "dev/sda", TarConstants.LF_BLK)), "dev/sda", "device or fifo");
+        refused(tar(t -> special(t, "pipe", TarConstants.LF_FIFO)), "pipe", "device or fifo");
+    }
+
+    @Test
+    void theSameRulesGuardThePodFilter() {
+        for (byte[] archive : new byte[][] {
+            tar(t -> file(t, "../x", "pwned")),
+            tar(t -> link(t, "etc", "/etc", TarConstants.LF_SYMLINK)),
+            tar(t -> {
+                dir(t, "real/");
+                link(t, "link", "real", TarConstants.LF_SYMLINK);
+                file(t, "link/passwd", "pwned");
+            })}) {
+            DrException e = catchThrowableOfType(DrException.class,
+                    () -> PodStorage.checkedCopy(new ByteArrayInputStream(archive), new ByteArrayOutputStream(), new TarStats.Counter()));
+            assertThat(e).isNotNull();
+            assertThat(e.getMessage()).startsWith("refusing tar entry");
+        }
+    }
+
+    @Test
+    void aHarmlessArchiveIsExtractedAndExistingFilesAreKept() throws IOException {
+        Files.writeString(target.resolve("kept.txt"), "mine");
+        StorageRestore.Result r = extract(tar(t -> {
+            file(t, "./a/b/c.txt", "hello");
+            link(t, "a/link", "b/c.txt", TarConstants.LF_SYMLINK);
+            link(t, "a/hard", "a/b/c.txt", TarConstants.LF_LINK);
+            file(t, "kept.txt", "theirs");
+        }), false);
+        assertThat(Files.readString(target.resolve("a/b/c.txt"))).isEqualTo("hello");
+        assertThat(Files.readString(target.resolve("a/link"))).isEqualTo("hello");
+        assertThat(Files.isSameFile(target.resolve("a/hard"), target.resolve("a/b/c.txt"))).isTrue();
+        assertThat(Files.readString(target.resolve("kept.txt"))).isEqualTo("mine");
+        assertThat(r.conflicts()).extracting(StorageRestore.Conflict::path).containsExactly("kept.txt");
+        assertThat(r.files()).isEqualTo(2);
+        assertThat(r.symlinks()).isEqualTo(1);
+        assertThat(withoutTarget()).isEqualTo(around);
+    }
+
+    private void refused(byte[] archive, String entry, String why) {
+        DrException e = catchThrowableOfType(DrException.class, () -> extract(archive, true));
+        assertThat(e).as("extraction should be refused").isNotNull();
+        assertThat(e.failure()).isEqualTo(Failure.SOURCE);
+        assertThat(e.getMessage()).contains("'" + entry + "'").contains(why);
+        assertThat(withoutTarget()).as("nothing outside the target changed").isEqualTo(around);
+    }
+
+    private StorageRestore.Result extract(byte[] archive, boolean overwrite) {
+        try {
+            return TarExtractor.extract(new ByteArrayInputStream(archive), target, overwrite);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The snapshot of everything under tmp except the target directory's contents. */
+    private Map<String, String> withoutTarget() {
+        Map<String, String> all = new java.util.TreeMap<>(TreeSnapshot.of(tmp));
+        all.keySet().removeIf(k -> k.startsWith("target/"));
+        all.remove("target"); // its mtime changes whenever something is created inside it
+        return all;
+    }
+
+    interface TarBody {
+        void write(TarArchiveOutputStream t) throws IOException;
+    }
+
+    private static byte[] tar(TarBody body) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream t = new TarArchiveOutputStream(out, StandardCharsets.UTF_8.name())) {
+            t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            body.write(t);
+            t.finish();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static void file(TarArchiveOutputStream t, String name, String content) throws IOException {
+        byte[] data = content.getBytes(StandardCharsets.UTF_8);
+        TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_NORMAL, true);
+        e.setSize(data.length);
+        e.setMode(0100644);
+        t.putArchiveEntry(e);
+        t.write(data);
+        t.closeArchiveEntry();
+    }
+
+    private static void dir(TarArchiveOutputStream t, String name) throws IOException {
+        TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_DIR, true);
+        e.setMode(040755);
+        t.putArchiveEntry(e);
+        t.closeArchiveEntry();
+    }
+
+    private static void link(TarArchiveOutputStream t, String name, String target, byte type) throws IOException {
+        TarArchiveEntry e = new TarArchiveEntry(name, type, true);
+        e.setLinkName(target);
+        t.putArchiveEntry(e);
+        t.closeArchiveEntry();
+    }
+
+    private static void special(TarArchiveOutputStream t, String name, byte type) throws IOException {
+        TarArchiveEntry e = new TarArchiveEntry(name, type, true);
+        t.putArchiveEntry(e);
+        t.closeArchiveEntry();
+    }
+}
