@@ -165,7 +165,7 @@ public final class DrillRun {
                 }
             }
             journal.components.addAll(components().plan(with));
-            components().preflightScratch(journal.components, journal.warnings);
+            components().preflightScratch(journal.components);
             return "backup " + manifest.id() + " verified; scratch databases on " + target.where() + " (" + versions + ")";
         }
 
@@ -180,7 +180,7 @@ public final class DrillRun {
 
         ComponentSteps components() {
             return new ComponentSteps(repository, manifest, new ComponentSteps.Targets(config.drill().redis(), config.drill().storage(),
-                    config.storage(), false, "drill.redis", "drill.storage"), progress, () -> { }, null, null);
+                    config.storage(), false, "drill.redis", "drill.storage"), progress, () -> { }, config.kubernetes());
         }
 
         /** The scratch copy of Dify's main database, whose tenants must all have their private key in the restored storage. */

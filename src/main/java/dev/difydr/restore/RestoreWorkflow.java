@@ -293,7 +293,7 @@ public final class RestoreWorkflow {
         }
         j.components.clear();
         j.components.addAll(components(j, m).plan(request.with()));
-        components(j, m).preflight(j.components, j.redisReplace, j.storageOverwrite, j.warnings);
+        components(j, m).preflight(j.components, j.redisReplace, j.warnings);
         databases(j, m).checkFree(j.databases, "Name the new copies with --target-database SOURCE=NAME (once per database,"
                 + " e.g. --target-database dify=dify_r2 --target-database dify_plugin=dify_plugin_r2), or drop the existing one"
                 + " if it is an unused copy from an earlier restore");
@@ -653,7 +653,7 @@ public final class RestoreWorkflow {
     private ComponentSteps components(Journal j, Manifest m) {
         ComponentSteps.Targets targets = new ComponentSteps.Targets(config.restore().redis() != null ? config.restore().redis() : config.redis(),
                 config.restore().storage(), config.storage(), true, "restore.redis (or the redis section)", "restore.storage");
-        return new ComponentSteps(repository, m, targets, progress, () -> save(j), client, kube.namespace());
+        return new ComponentSteps(repository, m, targets, progress, () -> save(j), kube);
     }
 
     /** Where the restored main database is, for the privkeys check: its tenants must all have their key. */
