@@ -24,6 +24,9 @@ public final class BackupComponents {
         if (config.postgres() != null && wanted("postgres", only)) {
             out.add(new PostgresLogicalBackup(config.postgres()));
         }
+        if (config.redis() != null && wanted("redis", only)) {
+            out.add(new RedisBackup(config.redis()));
+        }
         if (out.isEmpty()) {
             throw new DrException(Failure.CONFIG, only.isEmpty()
                     ? "nothing to back up: the configuration has no postgres, redis or storage section"
