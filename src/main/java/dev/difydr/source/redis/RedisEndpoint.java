@@ -49,6 +49,11 @@ public final class RedisEndpoint {
         return config;
     }
 
+    /** The TLS socket factory (verifying against caFile or the JVM's trust store); null without TLS. */
+    public SSLSocketFactory tlsSocketFactory() {
+        return tls;
+    }
+
     /** host:port as messages name the server. */
     public String where() {
         return config.host() + ":" + config.port();
