@@ -71,7 +71,9 @@ public final class RedisDataset {
         String stream = p + "stream";
         StreamEntryID deleted = null;
         for (int i = 0; i < 300; i++) {
-            StreamEntryID id = jedis.xadd(stream, XAddParams.xAddParams(), Map.of("n", Integer.toString(i), "payload", "p" + i));
+            // fixed ids, so that two servers loaded with this data hold the same streams
+            StreamEntryID id = jedis.xadd(stream, XAddParams.xAddParams().id(new StreamEntryID(1_700_000_000_000L + i / 3, i % 3)),
+                    Map.of("n", Integer.toString(i), "payload", "p" + i));
             if (i == 10) {
                 deleted = id;
             }
@@ -83,7 +85,7 @@ public final class RedisDataset {
                 Map.of(stream, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
         jedis.xreadGroup("workers", "bob", XReadGroupParams.xReadGroupParams().count(3),
                 Map.of(stream, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
-        jedis.xadd(p + "stream:empty", XAddParams.xAddParams(), Map.of("only", "one"));
+        jedis.xadd(p + "stream:empty", XAddParams.xAddParams().id(new StreamEntryID(5, 1)), Map.of("only", "one"));
     }
 
     /** The number of keys {@link #load} writes into each database. */

@@ -63,6 +63,7 @@ public final class RedisServer implements AutoCloseable {
         private boolean refuseReplication;
         private boolean disklessSync = true;
         private int databases = 16;
+        private Path rdbFile;
 
         public Options noPassword() {
             password = false;
@@ -89,6 +90,12 @@ public final class RedisServer implements AutoCloseable {
             return this;
         }
 
+        /** Starts from a copy of this RDB file (the server loads it at start). */
+        public Options dbfilename(Path rdb) {
+            rdbFile = rdb;
+            return this;
+        }
+
         public Options databases(int n) {
             databases = n;
             return this;
@@ -105,6 +112,10 @@ public final class RedisServer implements AutoCloseable {
                         "pidfile " + dir.resolve("redis.pid"), "logfile " + dir.resolve("redis.log"),
                         "repl-diskless-sync-delay 0", "repl-diskless-sync " + (disklessSync ? "yes" : "no"),
                         "databases " + databases));
+                if (rdbFile != null) {
+                    Files.copy(rdbFile, dir.resolve("dump.rdb"));
+                    conf.add("dbfilename dump.rdb");
+                }
                 Path ca = null;
                 if (tls) {
                     ca = makeCertificates(dir);

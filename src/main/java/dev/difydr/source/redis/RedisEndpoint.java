@@ -86,13 +86,16 @@ public final class RedisEndpoint {
             params.setEndpointIdentificationAlgorithm("HTTPS");
             b.ssl(true).sslSocketFactory(tls).sslParameters(params);
         }
-        Jedis jedis = new Jedis(new HostAndPort(config.host(), config.port()), b.build());
+        Jedis jedis = null;
         try {
-            jedis.connect();
+            // the constructor already connects and authenticates
+            jedis = new Jedis(new HostAndPort(config.host(), config.port()), b.build());
             jedis.ping();
             return jedis;
         } catch (JedisException e) {
-            jedis.close();
+            if (jedis != null) {
+                jedis.close();
+            }
             throw failure("cannot connect", e);
         }
     }
@@ -119,21 +122,17 @@ public final class RedisEndpoint {
     /** The failure to report for a problem talking to this server; the message names it and says what to check. */
     public DrException failure(String doing, Throwable e) {
         String what = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
         String hint;
         if (e instanceof JedisAccessControlException || what.contains("WRONGPASS") || what.contains("NOAUTH")
                 || what.contains("invalid password") || what.contains("invalid username-password")) {
             hint = "check redis.user and redis.password";
-        } else if (root instanceof ConnectException) {
+        } else if (causedBy(e, ConnectException.class)) {
             hint = "is Redis running there, and is redis.host/redis.port right?";
-        } else if (root instanceof SocketTimeoutException) {
+        } else if (causedBy(e, SocketTimeoutException.class)) {
             hint = "no answer within " + config.timeoutSeconds() + " s; check the network or raise redis.timeoutSeconds";
-        } else if (root instanceof UnknownHostException) {
+        } else if (causedBy(e, UnknownHostException.class)) {
             hint = "the host name does not resolve; check redis.host";
-        } else if (root instanceof SSLException) {
+        } else if (causedBy(e, SSLException.class)) {
             hint = "TLS failed; check redis.tls, redis.caFile and that the certificate names " + config.host();
         } else if (e instanceof JedisDataException) {
             hint = "the server refused a command";
@@ -144,6 +143,21 @@ public final class RedisEndpoint {
         }
         String message = "Redis at " + where() + ": " + doing + ": " + redact(what) + " (" + hint + ")";
         return new DrException(Failure.SOURCE, message, e);
+    }
+
+    /** Jedis keeps the socket's exception as a cause or, when it tried several addresses, as a suppressed one. */
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+            for (Throwable s : t.getSuppressed()) {
+                if (causedBy(s, type)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Server replies never carry the password, but a message built from our own command could: never let it through. */
