@@ -100,6 +100,9 @@ public final class RedisReplicationSource {
             if (reply.startsWith("-")) {
                 throw new Refused("REPLCONF: " + reply.substring(1));
             }
+            // Redis 7+: a snapshot only, so the server keeps no replication buffer for us; older servers say no, harmlessly.
+            send(out, "REPLCONF", "rdb-only", "1");
+            readLine(in);
             send(out, "PSYNC", "?", "-1");
             reply = readReply(in);
             if (reply.startsWith("-")) {
