@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.io.input.ProxyInputStream;
 import org.apache.commons.io.input.TeeInputStream;
 import org.apache.commons.io.output.NullOutputStream;
 import org.slf4j.Logger;
@@ -90,15 +91,21 @@ final class RedisBackup implements BackupComponent {
         try (transfer) {
             log.info("Redis at {}: receiving the RDB snapshot ({})", endpoint.where(), transfer.how());
             context.store("redis", "redis", context.layout().redisSnapshot(context.id(), "rdb"), plain -> {
-                InputStream tee = new TeeInputStream(transfer.payload(), plain);
+                // A read failure is the server's (SOURCE); a write failure stays an IOException, the store's.
+                InputStream fromServer = new ProxyInputStream(transfer.payload()) {
+                    @Override
+                    protected void handleIOException(IOException e) {
+                        throw endpoint.failure("the RDB transfer failed", e);
+                    }
+                };
+                InputStream tee = new TeeInputStream(fromServer, plain);
                 try {
                     summary[0] = new RdbReader(tee, false).read(e -> { });
-                } catch (RdbFormatException e) {
-                    if (!e.getMessage().contains("cannot be read without the module")) {
-                        throw endpoint.failure("the RDB snapshot is not valid", e);
-                    }
-                    // The bytes are still the server's own snapshot: store them whole, counting stops here.
+                } catch (RdbReader.UnreadableValueException e) {
+                    // The bytes are still the server's own snapshot: store them whole; counting stops here.
                     unsupported.add(e.getMessage());
+                } catch (RdbFormatException e) {
+                    throw endpoint.failure("the RDB snapshot is not valid", e);
                 }
                 tee.transferTo(NullOutputStream.INSTANCE);
                 if (!transfer.complete()) {

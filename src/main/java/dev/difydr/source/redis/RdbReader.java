@@ -52,6 +52,13 @@ public final class RdbReader {
                           List<String> moduleAux, boolean checksumVerified, long bytes) {
     }
 
+    /** A value whose extent cannot be known (a type-6 module value, an unknown type): the stream cannot be read on. */
+    public static final class UnreadableValueException extends RdbFormatException {
+        UnreadableValueException(String message) {
+            super(message);
+        }
+    }
+
     private final InputStream in;
     private final boolean captureValues;
     private final byte[] buf = new byte[64 * 1024];
@@ -218,7 +225,7 @@ public final class RdbReader {
                 }
             }
             case 15, 19, 21 -> skipStream(type);
-            default -> throw new RdbFormatException("key '" + new String(key, StandardCharsets.UTF_8) + "' in db " + db + " has "
+            default -> throw new UnreadableValueException("key '" + new String(key, StandardCharsets.UTF_8) + "' in db " + db + " has "
                     + (type == TYPE_MODULE ? "a module value (type 6)" : "unknown type " + type)
                     + ", which cannot be read without the module; the rest of the RDB cannot be read");
         }

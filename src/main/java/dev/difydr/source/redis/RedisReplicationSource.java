@@ -54,11 +54,15 @@ public final class RedisReplicationSource {
         }
 
         /** True when the payload was read to its announced end. */
-        public boolean complete() throws IOException {
+        public boolean complete() {
             if (payload instanceof EofMarkedInputStream marked) {
                 return marked.complete();
             }
-            return payload.read() < 0 && ((BoundedInputStream) payload).getRemaining() == 0;
+            try {
+                return payload.read() < 0 && ((BoundedInputStream) payload).getRemaining() == 0;
+            } catch (IOException e) {
+                return false;
+            }
         }
 
         @Override
