@@ -93,10 +93,11 @@ EOF2
 run_a() { # sets LAST_SECONDS, LAST_STORED
   local out=$WORK/out/a.rdb.zst t0
   t0=$(now)
-  bash -c 'set -o pipefail; redis-cli -h 127.0.0.1 -p "$0" --no-auth-warning --rdb - 2>/dev/null | zstd "-$1" -T0 -q >"$2"' \
+  /usr/bin/time -f '%U %S' -o "$WORK/logs/time-a.txt" bash -c 'set -o pipefail; redis-cli -h 127.0.0.1 -p "$0" --no-auth-warning --rdb - 2>/dev/null | zstd "-$1" -T0 -q >"$2"' \
     "$REDIS_PORT" "$ZSTD_LEVEL" "$out" || die "redis-cli --rdb - | zstd failed"
   LAST_SECONDS=$(elapsed "$t0" "$(now)")
   LAST_STORED=$(stat -c %s "$out")
+  LAST_CPU=$(awk '{ printf "%.2f", $1 + $2 }' "$WORK/logs/time-a.txt")
   LAST_RSS_KB=0
   rm -f "$out"
 }
@@ -111,11 +112,12 @@ run_b() { # sets LAST_SECONDS, LAST_STORED, LAST_RSS_KB
   PLAIN_BYTES=$(jq '[.artifacts[].plainBytes] | add' "$json")
   LAST_INNER=$(jq '.durationSeconds' "$json")
   LAST_RSS_KB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/logs/time-b.txt")
+  LAST_CPU=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.2f", u + s }' "$WORK/logs/time-b.txt")
   rm -rf "$REPO"
 }
 
-declare -A SECS RSS INNER STORED
-record() { SECS[$1]+="$LAST_SECONDS "; RSS[$1]+="$LAST_RSS_KB "; INNER[$1]+="${LAST_INNER:-} "; STORED[$1]=$LAST_STORED; LAST_INNER=; }
+declare -A SECS CPUS RSS INNER STORED
+record() { SECS[$1]+="$LAST_SECONDS "; CPUS[$1]+="$LAST_CPU "; RSS[$1]+="$LAST_RSS_KB "; INNER[$1]+="${LAST_INNER:-} "; STORED[$1]=$LAST_STORED; LAST_INNER=; }
 
 log "warm-up (not measured): one pipeline run and one dify-dr backup"
 run_a
@@ -135,8 +137,9 @@ echo "== dify-dr Redis backup benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) c
 echo "data          $DBSIZE keys, $(human "$USED") used memory; RDB $(human "$PLAIN_BYTES"), zstd -$ZSTD_LEVEL: $(human "${STORED[A]}") by the pipeline, $(human "${STORED[B]}") by dify-dr"
 echo "dify-dr       $(basename "$JAR"), JVM options: $JAVA_OPTS"
 echo "wall time (median of $RUNS, alternating, after one warm-up each):"
-printf '  %-44s %8ss   runs: %s\n' "A  redis-cli --rdb - | zstd -$ZSTD_LEVEL -T0 > file" "$ma" "${SECS[A]% }"
-printf '  %-44s %8ss   runs: %s\n' "B  dify-dr backup --only redis -> file://" "$mb" "${SECS[B]% }"
+printf '  %-44s %8ss   runs: %s   (cpu s: %s)\n' "A  redis-cli --rdb - | zstd -$ZSTD_LEVEL -T0 > file" "$ma" "${SECS[A]% }" "${CPUS[A]% }"
+printf '  %-44s %8ss   runs: %s   (cpu s: %s)\n' "B  dify-dr backup --only redis -> file://" "$mb" "${SECS[B]% }" "${CPUS[B]% }"
 echo "     dify-dr's own durationSeconds (no JVM start/exit): ${INNER[B]% }"
+echo "load average  $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine skews the wall times)"
 echo "ratio B/A     $rb   target <= 1.20   $(verdict "$rb" 1.20)"
 echo "peak RSS (B)  $rss MiB   target <= 256 MiB   $(verdict "$rss" 256)"
