@@ -229,7 +229,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** A client as the default user (or as the ACL user when there is one), TLS when the server uses it. */
     public Jedis jedis() {
-        DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder().timeoutMillis(10_000);
+        DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder().timeoutMillis(10_000).protocol(redis.clients.jedis.RedisProtocol.RESP2);
         if (user != null) {
             b.user(user).password(userPassword);
         } else if (password != null) {

@@ -26,6 +26,7 @@ import javax.net.ssl.TrustManagerFactory;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -74,6 +75,7 @@ public final class RedisEndpoint {
     public Jedis connect() {
         DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
                 .timeoutMillis(timeoutMillis())
+                .protocol(RedisProtocol.RESP2) // every Redis speaks it; RESP3 needs HELLO (Redis 6+) and gains nothing here
                 .clientName("dify-dr");
         if (config.user() != null && !config.user().isBlank()) {
             b.user(config.user());
