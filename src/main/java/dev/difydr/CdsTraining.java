@@ -1,5 +1,6 @@
 package dev.difydr;
 
+import dev.difydr.backup.BackupComponents;
 import dev.difydr.config.CompressionConfig;
 import dev.difydr.config.Config;
 import dev.difydr.config.ConfigLoader;
@@ -8,11 +9,16 @@ import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.Json;
 import dev.difydr.repository.Manifest;
+import dev.difydr.source.redis.Crc64;
+import dev.difydr.source.redis.RdbReader;
+import dev.difydr.source.redis.RedisEndpoint;
 import dev.difydr.store.ObjectStore;
 import dev.difydr.store.Stores;
 import dev.difydr.store.Upload;
 import dev.difydr.store.file.FileObjectStore;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -21,11 +27,12 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
  * Run once at build time under {@code -XX:ArchiveClassesAtExit}: walks the paths a backup takes (command line,
- * configuration, S3 and file stores, the pipeline, manifests, the JDBC driver) without any server, so that the
+ * configuration, S3 and file stores, the pipeline, manifests, the JDBC driver, Jedis and the RDB reader) without any server, so that the
  * class-data-sharing archive holds the classes a real run loads. Not part of the command line.
  */
 public final class CdsTraining {
@@ -41,6 +48,23 @@ public final class CdsTraining {
         }
     }
 
+    /** Jedis up to the refused connection, and the RDB reader over a one-key RDB. */
+    private static void trainRedis(Config parsed) throws IOException {
+        try (var ignored = BackupComponents.from(parsed, Set.of("redis")).get(0)) {
+            new RedisEndpoint(parsed.redis()).connect().close();
+        } catch (RuntimeException expected) {
+            // nothing listens there
+        }
+        ByteArrayOutputStream rdb = new ByteArrayOutputStream();
+        rdb.writeBytes("REDIS0010".getBytes(StandardCharsets.US_ASCII));
+        rdb.writeBytes(new byte[] {0x00, 0x01, 'k', 0x01, 'v', (byte) 0xFF});
+        long crc = Crc64.of(rdb.toByteArray());
+        for (int i = 0; i < 8; i++) {
+            rdb.write((int) (crc >>> (8 * i)));
+        }
+        new RdbReader(new ByteArrayInputStream(rdb.toByteArray()), true).read(e -> { });
+    }
+
     private static void train() throws Exception {
         Path dir = Files.createTempDirectory("dify-dr-cds-");
         try {
@@ -51,6 +75,7 @@ public final class CdsTraining {
                       url: s3://training/prefix
                       s3: {endpoint: "http://127.0.0.1:1", accessKeyId: a, secretAccessKey: b, maxAttempts: 1}
                     postgres: {host: 127.0.0.1, port: 1, password: unused}
+                    redis: {host: 127.0.0.1, port: 1, password: unused, timeoutSeconds: 1}
                     """);
             StringWriter sink = new StringWriter();
             Main.run(new String[] {"--config", config.toString(), "--json", "config", "check"}, new PrintWriter(sink), new PrintWriter(sink));
@@ -60,6 +85,7 @@ public final class CdsTraining {
             } catch (RuntimeException expected) {
                 // nothing listens there: the request path up to the connection is what is wanted
             }
+            trainRedis(parsed);
             try (ObjectStore files = new FileObjectStore(dir.resolve("repo"));
                  Upload upload = files.create("a/b.zst")) {
                 byte[] plain = "dify-dr class-data-sharing training ".repeat(200_000).getBytes(StandardCharsets.UTF_8);

@@ -29,6 +29,9 @@ public final class BackupComponents {
                 out.add(new StorageBackup(storage, config.kubernetes()));
             }
         }
+        if (config.redis() != null && wanted("redis", only)) {
+            out.add(new RedisBackup(config.redis()));
+        }
         if (out.isEmpty()) {
             throw new DrException(Failure.CONFIG, only.isEmpty()
                     ? "nothing to back up: the configuration has no postgres, redis or storage section"

@@ -248,6 +248,9 @@ public final class ConfigLoader {
                 }
             }
         }
+        if (c.redis() != null) {
+            validateRedis(c.redis(), problems);
+        }
         if (c.kubernetes() != null) {
             validateKubernetes(c.kubernetes(), problems);
         }
@@ -420,6 +423,24 @@ public final class ConfigLoader {
                     problems.add(key + ".bucket: settings for the other store kind than " + uri.getScheme() + ":// were given");
                 }
             }
+        }
+    }
+
+    private static void validateRedis(RedisConfig r, List<String> problems) {
+        if (r.host() == null || r.host().isBlank()) {
+            problems.add("redis.host: missing required key");
+        }
+        checkPort("redis.port", r.port(), problems);
+        if (!List.of(RedisConfig.AUTO, RedisConfig.RDB, RedisConfig.LOGICAL).contains(r.mode())) {
+            problems.add("redis.mode: '" + r.mode() + "' must be auto, rdb or logical");
+        }
+        if (r.timeoutSeconds() <= 0) {
+            problems.add("redis.timeoutSeconds: " + r.timeoutSeconds() + " must be a positive number of seconds");
+        }
+        if (r.caFile() != null && !r.tls()) {
+            problems.add("redis.caFile: only used with redis.tls: true");
+        } else if (r.caFile() != null && !java.nio.file.Files.isReadable(java.nio.file.Path.of(r.caFile()))) {
+            problems.add("redis.caFile: " + r.caFile() + " cannot be read");
         }
     }
 

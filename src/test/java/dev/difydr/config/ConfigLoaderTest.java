@@ -120,6 +120,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void redisSectionIsValidated(@TempDir Path dir) throws Exception {
+        assertThat(problems(MINIMAL + "redis: {port: 6379}\n")).contains("redis.host: missing required key");
+        assertThat(problems(MINIMAL + "redis: {host: r, port: 70000}\n")).contains("redis.port: port 70000 is out of range 1-65535");
+        assertThat(problems(MINIMAL + "redis: {host: r, mode: aof}\n")).contains("redis.mode: 'aof' must be auto, rdb or logical");
+        assertThat(problems(MINIMAL + "redis: {host: r, timeoutSeconds: 0}\n")).contains("redis.timeoutSeconds: 0 must be a positive");
+        assertThat(problems(MINIMAL + "redis: {host: r, caFile: /etc/ca.pem}\n")).contains("redis.caFile: only used with redis.tls: true");
+        assertThat(problems(MINIMAL + "redis: {host: r, tls: true, caFile: " + dir.resolve("missing.pem") + "}\n"))
+                .contains("redis.caFile: " + dir.resolve("missing.pem") + " cannot be read");
+
+        Path ca = dir.resolve("ca.pem");
+        Files.writeString(ca, "not checked here\n");
+        Config c = loader.parse(MINIMAL + "redis: {host: r, user: backup, password: s3cret, tls: true, caFile: " + ca + ", mode: logical}\n", "test.yaml");
+        assertThat(c.redis().port()).isEqualTo(6379);
+        assertThat(c.redis().mode()).isEqualTo("logical");
+        assertThat(c.redis().timeoutSeconds()).isEqualTo(60);
+        assertThat(c.redis().toString()).doesNotContain("s3cret");
+    }
+
+    @Test
     void portThatIsNotANumber() {
         assertThat(problems(MINIMAL + "postgres: {host: db, port: abc}\n"))
                 .contains("postgres.port: expected a whole number");
