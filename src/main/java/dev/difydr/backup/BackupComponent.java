@@ -16,8 +16,8 @@ public interface BackupComponent extends AutoCloseable {
 
     boolean optional();
 
-    /** Proves the source can be read (reachable, credentials, tools) before anything is stored. */
-    void preflight();
+    /** Proves the source can be read (reachable, credentials, tools) before anything is stored; says what it reached. */
+    String preflight();
 
     /** Stores this component's artifacts through {@link BackupContext#store} and returns its facts for the manifest. */
     ComponentFacts backup(BackupContext context);

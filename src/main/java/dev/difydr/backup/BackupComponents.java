@@ -14,7 +14,19 @@ public final class BackupComponents {
     private BackupComponents() {
     }
 
+    /** The components of a backup set; fails when there are none. */
     public static List<BackupComponent> from(Config config, Set<String> only) {
+        List<BackupComponent> out = configured(config, only);
+        if (out.isEmpty()) {
+            throw new DrException(Failure.CONFIG, only.isEmpty()
+                    ? "nothing to back up: the configuration has no postgres, redis or storage section"
+                    : "nothing to back up: --only " + String.join(",", only) + " names no configured component");
+        }
+        return out;
+    }
+
+    /** Every configured component of the kinds in {@code only} (all kinds when empty), in backup order. */
+    public static List<BackupComponent> configured(Config config, Set<String> only) {
         for (String kind : only) {
             if (!KINDS.contains(kind)) {
                 throw new DrException(Failure.USAGE, "--only: unknown component '" + kind + "'; use " + String.join(",", KINDS));
@@ -24,18 +36,13 @@ public final class BackupComponents {
         if (config.postgres() != null && wanted("postgres", only)) {
             out.add(config.postgres().isPhysical() ? new PostgresPhysicalBackup(config.postgres()) : new PostgresLogicalBackup(config.postgres()));
         }
+        if (config.redis() != null && wanted("redis", only)) {
+            out.add(new RedisBackup(config.redis()));
+        }
         if (wanted("storage", only)) {
             for (var storage : config.storage()) {
                 out.add(new StorageBackup(storage, config.kubernetes()));
             }
-        }
-        if (config.redis() != null && wanted("redis", only)) {
-            out.add(new RedisBackup(config.redis()));
-        }
-        if (out.isEmpty()) {
-            throw new DrException(Failure.CONFIG, only.isEmpty()
-                    ? "nothing to back up: the configuration has no postgres, redis or storage section"
-                    : "nothing to back up: --only " + String.join(",", only) + " names no configured component");
         }
         return out;
     }

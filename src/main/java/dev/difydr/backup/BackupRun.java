@@ -11,6 +11,7 @@ import dev.difydr.repository.Artifact;
 import dev.difydr.repository.BackupId;
 import dev.difydr.repository.Manifest;
 import dev.difydr.repository.PostgresFacts;
+import dev.difydr.repository.RedisFacts;
 import dev.difydr.repository.Repository;
 import dev.difydr.repository.StorageFacts;
 import java.time.Clock;
@@ -57,12 +58,10 @@ public final class BackupRun {
             repository.store().check();
             List<BackupComponent> ready = new ArrayList<>();
             for (BackupComponent c : components) {
-                if (attempt(c, context, () -> c.preflight())) {
+                if (attempt(c, context, () -> log.info("{} '{}': {}", c.component(), c.name(), c.preflight()))) {
                     ready.add(c);
                 }
             }
-            PostgresFacts postgres = null;
-            List<StorageFacts> storage = new ArrayList<>();
             List<ComponentFacts> facts = new ArrayList<>();
             for (BackupComponent c : ready) {
                 ComponentFacts[] found = new ComponentFacts[1];
@@ -71,16 +70,11 @@ public final class BackupRun {
                 }
                 c.close();
             }
-            for (ComponentFacts f : facts) {
-                if (f instanceof PostgresFacts p) {
-                    postgres = p;
-                } else if (f instanceof StorageFacts s) {
-                    storage.add(s);
-                }
-            }
             List<Manifest.Skipped> skipped = context.skipped();
+            List<StorageFacts> storage = of(facts, StorageFacts.class);
             Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, id.value(), config.deployment(), Version.current(),
-                    Manifest.COMPLETED, started, clock.instant(), context.artifacts(), skipped.isEmpty() ? null : skipped, postgres,
+                    Manifest.COMPLETED, started, clock.instant(), context.artifacts(), skipped.isEmpty() ? null : skipped,
+                    of(facts, PostgresFacts.class).stream().findFirst().orElse(null), of(facts, RedisFacts.class).stream().findFirst().orElse(null),
                     storage.isEmpty() ? null : storage);
             repository.commit(manifest);
             log.info("backup {} completed: {} artifacts, {} stored", id, manifest.artifacts().size(), Bytes.human(manifest.storedBytes()));
@@ -112,6 +106,10 @@ public final class BackupRun {
             c.close();
             return false;
         }
+    }
+
+    private static <T extends ComponentFacts> List<T> of(List<ComponentFacts> facts, Class<T> type) {
+        return facts.stream().filter(type::isInstance).map(type::cast).toList();
     }
 
     private BackupResult result(BackupId id, String status, Instant started, BackupContext context, DrException error) {

@@ -44,8 +44,16 @@ final class PostgresLogicalBackup implements BackupComponent {
     }
 
     @Override
-    public void preflight() {
+    public String preflight() {
         preflight = source.preflight();
+        return "PostgreSQL " + preflight.serverVersion() + " at " + source.where() + " as '" + config.user() + "': databases "
+                + quoted(preflight.databases()) + " reachable"
+                + (preflight.missingOptional().isEmpty() ? "" : "; optional " + quoted(preflight.missingOptional()) + " missing")
+                + "; " + preflight.pgDumpVersion();
+    }
+
+    private static String quoted(List<String> names) {
+        return String.join(", ", names.stream().map(n -> "'" + n + "'").toList());
     }
 
     @Override

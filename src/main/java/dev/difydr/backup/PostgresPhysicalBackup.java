@@ -47,8 +47,10 @@ final class PostgresPhysicalBackup implements BackupComponent {
     }
 
     @Override
-    public void preflight() {
+    public String preflight() {
         preflight = source.preflight();
+        return "PostgreSQL " + preflight.serverVersion() + " at " + source.where() + " (physical: " + preflight.pgBasebackupVersion()
+                + ", " + dev.difydr.pipeline.Bytes.human(preflight.databasesBytes()) + " of databases)";
     }
 
     @Override

@@ -54,10 +54,11 @@ final class RedisBackup implements BackupComponent {
     }
 
     @Override
-    public void preflight() {
+    public String preflight() {
         try (Jedis jedis = endpoint.connect()) {
             version = RedisEndpoint.serverVersion(jedis);
         }
+        return "Redis " + version + " at " + endpoint.where() + (config.tls() ? " (TLS)" : "") + " reachable; mode " + config.mode();
     }
 
     @Override

@@ -34,9 +34,10 @@ final class StorageBackup implements BackupComponent {
     }
 
     @Override
-    public void preflight() {
+    public String preflight() {
         source = StorageSource.of(config, kubernetes);
         source.preflight();
+        return source.describe() + " readable";
     }
 
     @Override

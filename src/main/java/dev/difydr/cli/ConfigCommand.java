@@ -3,6 +3,8 @@ package dev.difydr.cli;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.Printable;
+import dev.difydr.backup.BackupComponent;
+import dev.difydr.backup.BackupComponents;
 import dev.difydr.config.Config;
 import dev.difydr.config.SmokeConfig;
 import dev.difydr.kube.Permissions;
@@ -13,11 +15,11 @@ import dev.difydr.source.postgres.PostgresConnector;
 import dev.difydr.source.postgres.PostgresLogicalRestore;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import dev.difydr.config.ConfigLoader;
-import dev.difydr.source.postgres.PostgresLogicalSource;
 import dev.difydr.store.ObjectStore;
 import dev.difydr.store.Stores;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
@@ -39,14 +41,10 @@ final class ConfigCommand {
             Config config = cli.loadConfig();
             List<Item> items = new ArrayList<>();
             items.add(new Item("configuration", true, cli.configPath() + " is valid", null));
-            if (config.postgres() != null) {
-                items.add(probe("postgres", () -> {
-                    PostgresLogicalSource source = new PostgresLogicalSource(config.postgres());
-                    try (PostgresLogicalSource.Preflight p = source.preflight()) {
-                        return "PostgreSQL " + p.serverVersion() + " at " + source.where() + " as '" + config.postgres().user()
-                            + "': databases " + quoted(p.databases()) + " reachable"
-                            + (p.missingOptional().isEmpty() ? "" : "; optional " + quoted(p.missingOptional()) + " missing")
-                            + "; " + p.pgDumpVersion();
+            for (BackupComponent c : BackupComponents.configured(config, Set.of())) {
+                items.add(probe(c.component().equals(c.name()) ? c.name() : c.component() + " " + c.name(), () -> {
+                    try (c) {
+                        return c.preflight();
                     }
                 }));
             }

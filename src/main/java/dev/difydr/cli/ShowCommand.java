@@ -7,6 +7,8 @@ import dev.difydr.pipeline.Bytes;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.DatabaseFacts;
 import dev.difydr.repository.Manifest;
+import dev.difydr.repository.RedisFacts;
+import dev.difydr.repository.StorageFacts;
 import dev.difydr.repository.PostgresFacts;
 import dev.difydr.repository.Repository;
 import java.util.Locale;
@@ -66,6 +68,26 @@ final class ShowCommand implements Runnable {
                     for (Map.Entry<String, Long> c : d.rowCounts().entrySet()) {
                         sb.append(String.format(Locale.ROOT, "    %-26s %d rows%n", c.getKey(), c.getValue()));
                     }
+                }
+            }
+            if (m.redis() != null) {
+                RedisFacts r = m.redis();
+                sb.append("redis       ").append(r.version()).append(" at ").append(r.host()).append(':').append(r.port())
+                        .append(r.format().equals("rdb") ? ", RDB snapshot (version " + r.rdbVersion() + ")" : ", SCAN/DUMP keys stream")
+                        .append(r.fallbackReason() == null ? "" : " because " + r.fallbackReason()).append('\n');
+                if (r.keys() != null) {
+                    r.keys().forEach((db, n) -> sb.append(String.format(Locale.ROOT, "  db %-3d %d keys%n", db, n)));
+                }
+                if (r.unsupported() != null && !r.unsupported().isEmpty()) {
+                    sb.append("  not restorable by RESTORE: ").append(String.join(", ", r.unsupported())).append('\n');
+                }
+            }
+            if (m.storage() != null) {
+                for (StorageFacts f : m.storage()) {
+                    sb.append("storage     ").append(f.name()).append(" from ").append(f.source()).append(": ").append(f.files()).append(" files (")
+                            .append(Bytes.human(f.bytes())).append("), ").append(f.directories()).append(" directories, ").append(f.symlinks())
+                            .append(" symlinks, ").append(f.tenantsWithPrivkeys()).append(" tenant private keys")
+                            .append(f.skipped() == 0 ? "" : ", " + f.skipped() + " skipped (vanished while read, sockets, fifos)").append('\n');
                 }
             }
             if (m.skipped() != null) {

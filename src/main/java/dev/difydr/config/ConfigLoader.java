@@ -249,12 +249,26 @@ public final class ConfigLoader {
             }
         }
         if (c.redis() != null) {
-            validateRedis(c.redis(), problems);
+            validateRedis("redis", c.redis(), problems);
         }
         if (c.kubernetes() != null) {
             validateKubernetes(c.kubernetes(), problems);
         }
-        validateStorage(c.storage(), problems);
+        validateStorage("storage", c.storage(), problems);
+        if (c.restore().redis() != null) {
+            validateRedis("restore.redis", c.restore().redis(), problems);
+        }
+        validateStorage("restore.storage", c.restore().storage(), problems);
+        if (c.drill().redis() != null) {
+            validateRedis("drill.redis", c.drill().redis(), problems);
+        }
+        validateStorage("drill.storage", c.drill().storage(), problems);
+        for (int i = 0; i < c.drill().storage().size(); i++) {
+            StorageConfig s = c.drill().storage().get(i);
+            if (s != null && s.path() == null) {
+                problems.add("drill.storage[" + i + "]: a drill restores into a scratch directory: give path (not pod or bucket)");
+            }
+        }
         if (c.smoke() != null) {
             validateSmoke("smoke", c.smoke(), problems);
         }
@@ -380,11 +394,11 @@ public final class ConfigLoader {
         }
     }
 
-    private static void validateStorage(List<StorageConfig> storages, List<String> problems) {
+    private static void validateStorage(String section, List<StorageConfig> storages, List<String> problems) {
         java.util.Set<String> names = new java.util.HashSet<>();
         for (int i = 0; i < storages.size(); i++) {
             StorageConfig s = storages.get(i);
-            String key = "storage[" + i + "]";
+            String key = section + "[" + i + "]";
             if (s == null) {
                 problems.add(key + ": empty entry");
                 continue;
@@ -426,21 +440,21 @@ public final class ConfigLoader {
         }
     }
 
-    private static void validateRedis(RedisConfig r, List<String> problems) {
+    private static void validateRedis(String section, RedisConfig r, List<String> problems) {
         if (r.host() == null || r.host().isBlank()) {
-            problems.add("redis.host: missing required key");
+            problems.add(section + ".host: missing required key");
         }
-        checkPort("redis.port", r.port(), problems);
+        checkPort(section + ".port", r.port(), problems);
         if (!List.of(RedisConfig.AUTO, RedisConfig.RDB, RedisConfig.LOGICAL).contains(r.mode())) {
-            problems.add("redis.mode: '" + r.mode() + "' must be auto, rdb or logical");
+            problems.add(section + ".mode: '" + r.mode() + "' must be auto, rdb or logical");
         }
         if (r.timeoutSeconds() <= 0) {
-            problems.add("redis.timeoutSeconds: " + r.timeoutSeconds() + " must be a positive number of seconds");
+            problems.add(section + ".timeoutSeconds: " + r.timeoutSeconds() + " must be a positive number of seconds");
         }
         if (r.caFile() != null && !r.tls()) {
-            problems.add("redis.caFile: only used with redis.tls: true");
+            problems.add(section + ".caFile: only used with " + section + ".tls: true");
         } else if (r.caFile() != null && !java.nio.file.Files.isReadable(java.nio.file.Path.of(r.caFile()))) {
-            problems.add("redis.caFile: " + r.caFile() + " cannot be read");
+            problems.add(section + ".caFile: " + r.caFile() + " cannot be read");
         }
     }
 

@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * The record of a completed backup. It is written after every artifact is stored, and its presence is the only
- * proof that the backup is complete. {@code skipped} lists optional components that were not there; {@code storage}
- * has one entry per file storage in the set.
+ * proof that the backup is complete. {@code skipped} lists optional parts that were not there or failed, and why;
+ * {@code postgres}, {@code redis} and {@code storage} (one entry per file storage) are what each source held.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(
@@ -22,6 +22,7 @@ public record Manifest(
         List<Artifact> artifacts,
         List<Skipped> skipped,
         PostgresFacts postgres,
+        RedisFacts redis,
         List<StorageFacts> storage) {
 
     public static final int FORMAT_VERSION = 1;

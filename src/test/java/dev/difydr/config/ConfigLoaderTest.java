@@ -442,4 +442,22 @@ class ConfigLoaderTest {
         assertThat(c.storage().get(1).privkeys()).isFalse();
         assertThat(c.storage().get(2).optional()).isTrue();
     }
+
+    @Test
+    void redisAndStorageTargetsOfRestoreAndDrillAreValidated() {
+        String p = problems(MINIMAL + """
+                restore:
+                  redis: {port: 70000}
+                  storage: [{name: app}]
+                drill:
+                  redis: {host: scratch-redis, mode: fast}
+                  storage: [{name: app, bucket: {url: 's3://scratch/app'}}]
+                """);
+
+        assertThat(p).contains("restore.redis.host: missing required key")
+                .contains("restore.redis.port: port 70000 is out of range")
+                .contains("restore.storage[0]: give exactly one of path, pod or bucket (found 0)")
+                .contains("drill.redis.mode: 'fast' must be auto, rdb or logical")
+                .contains("drill.storage[0]: a drill restores into a scratch directory: give path");
+    }
 }

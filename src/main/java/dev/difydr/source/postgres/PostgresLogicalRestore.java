@@ -184,7 +184,7 @@ public final class PostgresLogicalRestore {
     }
 
     /** Fails when what was re-read from the store is not what the manifest recorded. */
-    static void check(Artifact a, ArtifactPipeline.Reread r) {
+    private static void check(Artifact a, ArtifactPipeline.Reread r) {
         String problem = r.decompressError() != null ? "does not decompress: " + r.decompressError()
                 : !r.storedSha256().equals(a.sha256()) ? "stored sha256 is " + r.storedSha256() + ", manifest says " + a.sha256()
                 : r.plainSha256() != null && !r.plainSha256().equals(a.plainSha256()) ? "plain sha256 is " + r.plainSha256() + ", manifest says " + a.plainSha256()

@@ -3,25 +3,22 @@ package dev.difydr.source.postgres;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.Printable;
-import dev.difydr.pipeline.ArtifactPipeline;
 import dev.difydr.pipeline.Bytes;
 import dev.difydr.pipeline.Progress;
+import dev.difydr.pipeline.VerifiedPlainInput;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.BackupId;
 import dev.difydr.repository.Manifest;
 import dev.difydr.repository.PostgresFacts;
 import dev.difydr.repository.Repository;
+import dev.difydr.source.storage.StorageRestore;
+import dev.difydr.source.storage.TarExtractor;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -35,7 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class PostgresPhysicalRestore {
     private static final Logger log = LoggerFactory.getLogger(PostgresPhysicalRestore.class);
-    private static final int PIPE_BYTES = 1 << 20;
 
     private final Repository repository;
     private final Function<String, Progress> progress;
@@ -87,11 +83,10 @@ public final class PostgresPhysicalRestore {
         Path dir = dataDirectory.toAbsolutePath().normalize();
         prepare(dir);
         try {
-            SafeTarExtractor extractor = new SafeTarExtractor(dir);
-            extract(base, extractor);
+            StorageRestore.Result extracted = extract(base, dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-            log.info("backup {} restored into {}: {} files, {}", m.id(), dir, extractor.files(), Bytes.human(extractor.bytes()));
-            return new Result(m.id(), dir.toString(), pg.serverVersion(), pg.physical().startLsn(), extractor.files(), extractor.bytes());
+            log.info("backup {} restored into {}: {} files, {}", m.id(), dir, extracted.files(), Bytes.human(extracted.bytes()));
+            return new Result(m.id(), dir.toString(), pg.serverVersion(), pg.physical().startLsn(), extracted.files(), extracted.bytes());
         } catch (IOException e) {
             clear(dir);
             throw new DrException(Failure.STORE, "cannot restore " + base.path() + " into " + dir + ": " + e.getMessage(), e);
@@ -123,51 +118,14 @@ public final class PostgresPhysicalRestore {
         }
     }
 
-    /**
-     * Streams one stored archive through the reverse pipeline into the extractor, which reads on its own thread, and
-     * checks the stored bytes against the manifest once they have all been read.
-     */
-    private void extract(Artifact archive, SafeTarExtractor extractor) throws IOException {
-        PipedInputStream plain = new PipedInputStream(PIPE_BYTES);
-        AtomicReference<Throwable> extractFailure = new AtomicReference<>();
-        Thread reader;
-        ArtifactPipeline.Reread reread;
-        try (OutputStream sink = new PipedOutputStream(plain)) {
-            reader = new Thread(() -> {
-                try (InputStream in = plain) {
-                    extractor.extract(in, archive.path());
-                    // tar pads its end with zero blocks the extractor does not read; the writer must not block on them
-                    in.transferTo(OutputStream.nullOutputStream());
-                } catch (Throwable e) {
-                    extractFailure.set(e);
-                }
-            }, "extract-" + archive.name());
-            reader.start();
-            try (InputStream stored = repository.store().open(archive.path()); Progress p = progress.apply("restore " + archive.name())) {
-                reread = ArtifactPipeline.reread(stored, sink, p, false);
-            } catch (IOException e) {
-                if (extractFailure.get() == null) {
-                    throw e;
-                }
-                reread = null;
-            }
-        }
-        try {
-            reader.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DrException(Failure.INTERNAL, "interrupted while extracting " + archive.path());
-        }
-        if (reread != null) {
-            PostgresLogicalRestore.check(archive, reread);
-        }
-        Throwable failure = extractFailure.get();
-        if (failure instanceof DrException d) {
-            throw d;
-        } else if (failure instanceof IOException io) {
-            throw io;
-        } else if (failure != null) {
-            throw new DrException(Failure.INTERNAL, "extracting " + archive.path() + " failed: " + failure, failure);
+    /** Extracts one stored archive; its stored bytes are checked against the manifest as they are read. */
+    private StorageRestore.Result extract(Artifact archive, Path dir) throws IOException {
+        try (Progress p = progress.apply("restore " + archive.name());
+             VerifiedPlainInput plain = VerifiedPlainInput.open(repository.store().open(archive.path()), archive, p)) {
+            StorageRestore.Result r = TarExtractor.extract(plain, dir, false);
+            // tar pads its end with zero blocks the extractor does not read: the whole artifact must still be checked
+            plain.readToEnd();
+            return r;
         }
     }
 
