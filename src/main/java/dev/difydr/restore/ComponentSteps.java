@@ -185,6 +185,7 @@ public final class ComponentSteps {
                 continue;
             }
             long start = System.nanoTime();
+            begin(c);
             RedisRestore.Result r;
             try (Progress p = progress.apply("restore redis"); VerifiedPlainInput in = open(c, p)) {
                 r = new RedisRestore(targets.redis()).restore(in, redisFormat(), replace);
@@ -219,6 +220,7 @@ public final class ComponentSteps {
             try (StorageTarget target = storageTarget(c)) {
                 if (!c.restored) {
                     long start = System.nanoTime();
+                    begin(c);
                     StorageRestore.Result r;
                     try (Progress p = progress.apply("restore storage " + c.name); VerifiedPlainInput in = open(c, p)) {
                         r = StorageRestore.restore(in, target, overwrite);
@@ -262,6 +264,11 @@ public final class ComponentSteps {
         return "privkeys: all " + r.tenants() + " tenants of " + main.name() + " have their private key";
     }
 
+    private void begin(Journal.ComponentTarget c) {
+        c.started = true;
+        save.run();
+    }
+
     private void finish(Journal.ComponentTarget c, long start, String detail, List<String> problems, boolean strict, List<String> warnings) {
         c.seconds = Math.round((System.nanoTime() - start) / 1e6) / 1000.0;
         c.detail = detail;
@@ -276,10 +283,16 @@ public final class ComponentSteps {
         log.info("{} {} restored into {}: {}", c.kind, c.name, c.target, detail);
     }
 
-    /** Empties the drill's scratch targets (checked empty in preflight, so only what the drill restored goes). */
+    /**
+     * Empties the drill's scratch targets that it began writing to. They were empty in preflight, so only what the
+     * drill restored goes; a target it never wrote to (a preflight that failed on it) is left alone.
+     */
     public String emptyScratch(List<Journal.ComponentTarget> components) {
         List<String> emptied = new ArrayList<>();
         for (Journal.ComponentTarget c : components) {
+            if (!c.started) {
+                continue;
+            }
             if (c.kind.equals(REDIS)) {
                 try (Jedis jedis = new RedisEndpoint(targets.redis()).connect()) {
                     jedis.flushAll();

@@ -95,6 +95,8 @@ public final class Journal {
         public String artifact;
         public long plainBytes;
         public String target;
+        /** Set just before the first write to the target: a drill empties only scratch targets it began writing to. */
+        public boolean started;
         public boolean restored;
         public String detail;
         public Double seconds;
