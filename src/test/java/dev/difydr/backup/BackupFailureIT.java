@@ -216,6 +216,47 @@ class BackupFailureIT {
         return error;
     }
 
+    @Test
+    void anOptionalComponentThatFailsIsRecordedAsMissingAndTheSetCompletes() throws IOException {
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        Path storage = Files.createDirectories(dir.resolve("storage"));
+        Files.writeString(storage.resolve("upload.txt"), "an upload");
+        Path config = fileConfig("password: \"${file:" + tmp.resolve("pg-password") + "}\"\n"
+                + "redis: {host: 127.0.0.1, port: " + closed + ", optional: true, timeoutSeconds: 2}\n"
+                + "storage:\n  - {name: app, path: " + storage + "}\n  - {name: plugins, path: " + dir.resolve("absent") + ", optional: true}");
+
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "backup");
+
+        assertThat(run.code()).as(run.everything()).isZero();
+        JsonNode manifest = JSON.readTree(manifests().get(0).toFile());
+        assertThat(manifest.get("artifacts")).extracting(a -> a.get("kind").asText() + ":" + a.get("name").asText())
+                .containsExactly("postgres:dify", "postgres:dify_plugin", "storage:app");
+        assertThat(manifest.get("skipped")).extracting(s -> s.get("component").asText() + ":" + s.get("name").asText())
+                .containsExactly("redis:redis", "storage:plugins");
+        assertThat(manifest.get("skipped").get(0).get("reason").asText()).contains("optional and failed", "127.0.0.1:" + closed);
+        assertThat(manifest.get("skipped").get(1).get("reason").asText()).contains(dir.resolve("absent").toString());
+        assertThat(manifest.get("storage")).hasSize(1);
+        assertThat(manifest.has("redis")).isFalse();
+    }
+
+    @Test
+    void aRequiredComponentThatFailsFailsTheWholeSet() throws IOException {
+        Path storage = Files.createDirectories(dir.resolve("storage"));
+        Files.writeString(storage.resolve("upload.txt"), "an upload");
+        Path config = fileConfig("password: \"${file:" + tmp.resolve("pg-password") + "}\"\n"
+                + "storage:\n  - {name: app, path: " + storage + "}\n  - {name: plugins, path: " + dir.resolve("absent") + "}");
+
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "backup");
+
+        assertThat(run.code()).as(run.everything()).isEqualTo(Failure.SOURCE.exitCode());
+        assertThat(run.out()).contains(dir.resolve("absent").toString());
+        assertThat(manifests()).isEmpty();
+        assertThat(listing(config, false)).isEmpty();
+    }
+
     private Path fileConfig(String postgres) throws IOException {
         return config("repository:\n  url: " + dir.resolve("repo").toUri() + "\n", postgres);
     }
