@@ -29,10 +29,17 @@ public final class Permissions {
 
     /** The permissions the server says are missing, as "verb resource"; an unanswered review counts as granted. */
     public List<String> missingForRestore() {
+        return missing(RESTORE);
+    }
+
+    /** Of the given {group, resource[/subresource], verb} permissions, those the server says are missing. */
+    public List<String> missing(String[]... permissions) {
         List<String> missing = new ArrayList<>();
-        for (String[] p : RESTORE) {
+        for (String[] p : permissions) {
+            String[] resource = p[1].split("/", 2);
             SelfSubjectAccessReview review = new SelfSubjectAccessReviewBuilder().withNewSpec().withNewResourceAttributes()
-                    .withNamespace(namespace).withGroup(p[0]).withResource(p[1]).withVerb(p[2]).endResourceAttributes().endSpec().build();
+                    .withNamespace(namespace).withGroup(p[0]).withResource(resource[0]).withSubresource(resource.length > 1 ? resource[1] : null)
+                    .withVerb(p[2]).endResourceAttributes().endSpec().build();
             try {
                 SelfSubjectAccessReview answer = client.authorization().v1().selfSubjectAccessReview().create(review);
                 if (answer.getStatus() != null && Boolean.FALSE.equals(answer.getStatus().getAllowed())) {

@@ -103,7 +103,7 @@ public final class ComponentSteps {
         }
         if (with.contains(REDIS)) {
             Artifact a = artifacts(REDIS).stream().findFirst().orElseThrow(() -> new DrException(Failure.VERIFY,
-                    "backup " + manifest.id() + " holds no Redis snapshot" + missingWhy(REDIS) + "; leave redis out of --with"));
+                    "backup " + manifest.id() + " holds no Redis snapshot" + missingWhy(REDIS) + "; " + withoutIt(REDIS, targets.redisKey())));
             if (targets.redis() == null) {
                 throw new DrException(Failure.CONFIG, "nowhere to restore Redis to: set " + targets.redisKey());
             }
@@ -113,7 +113,7 @@ public final class ComponentSteps {
             List<Artifact> storages = artifacts(STORAGE);
             if (storages.isEmpty()) {
                 throw new DrException(Failure.VERIFY, "backup " + manifest.id() + " holds no file storage" + missingWhy(STORAGE)
-                        + "; leave storage out of --with");
+                        + "; " + withoutIt(STORAGE, targets.storageKey()));
             }
             for (Artifact a : storages) {
                 StorageConfig target = targets.storage(a.name());
@@ -239,13 +239,20 @@ public final class ComponentSteps {
                             problems, false, warnings);
                 }
                 done.add(c.name + " -> " + c.target + ": " + c.detail);
-                StorageConfig config = targets.storage(c.name);
-                if (config.privkeys()) {
+                if (holdsPrivkeys(c.name)) {
                     done.add(privkeys(main, target, strict, warnings));
                 }
             }
         }
         return String.join("; ", done);
+    }
+
+    /** The storage the tenants' keys live in: marked so in the configuration, or found holding keys when it was backed up. */
+    private boolean holdsPrivkeys(String name) {
+        StorageConfig config = targets.storage(name);
+        boolean backedUpKeys = manifest.storage() != null && manifest.storage().stream()
+                .anyMatch(f -> f.name().equals(name) && f.tenantsWithPrivkeys() > 0);
+        return config.privkeys() || backedUpKeys;
     }
 
     private String privkeys(Database main, StorageTarget target, boolean strict, List<String> warnings) {
@@ -338,6 +345,11 @@ public final class ComponentSteps {
             throw new DrException(Failure.VERIFY, "backup " + manifest.id() + " has a Redis artifact but no Redis facts in its manifest");
         }
         return facts.format();
+    }
+
+    /** How to go on without a component the backup lacks: a restore leaves it out of --with, a drill drops its target. */
+    private String withoutIt(String kind, String key) {
+        return targets.sourceIsDefault() ? "leave " + kind + " out of --with" : "remove " + key + " from the configuration to drill the rest";
     }
 
     private List<Artifact> artifacts(String kind) {

@@ -293,6 +293,7 @@ public final class RestoreWorkflow {
         }
         j.components.clear();
         j.components.addAll(components(j, m).plan(request.with()));
+        checkPodTargets(j, m);
         components(j, m).preflight(j.components, j.redisReplace, j.warnings);
         databases(j, m).checkFree(j.databases, "Name the new copies with --target-database SOURCE=NAME (once per database,"
                 + " e.g. --target-database dify=dify_r2 --target-database dify_plugin=dify_plugin_r2), or drop the existing one"
@@ -650,10 +651,49 @@ public final class RestoreWorkflow {
                 Path.of(r.tempDir()), progress, () -> save(j));
     }
 
-    private ComponentSteps components(Journal j, Manifest m) {
-        ComponentSteps.Targets targets = new ComponentSteps.Targets(config.restore().redis() != null ? config.restore().redis() : config.redis(),
+    /**
+     * A storage restored into a pod needs that pod running while the restore writes it; the writers are stopped by
+     * then, so a pod of one of them would be gone. Refused here, before anything stops, with what to do instead.
+     */
+    private void checkPodTargets(Journal j, Manifest m) {
+        ComponentSteps.Targets targets = targets();
+        for (Journal.ComponentTarget c : j.components) {
+            dev.difydr.config.StorageConfig t = c.kind.equals(ComponentSteps.STORAGE) ? targets.storage(c.name) : null;
+            if (t == null || t.pod() == null) {
+                continue;
+            }
+            String ns = t.pod().namespace() != null ? t.pod().namespace() : kube.namespace();
+            if (!ns.equals(kube.namespace())) {
+                continue;
+            }
+            List<String> missing = new Permissions(client, ns).missing(new String[] {"", "pods/exec", "create"});
+            if (!missing.isEmpty()) {
+                throw new DrException(Failure.KUBERNETES, "restoring storage '" + c.name + "' into a pod needs permission to "
+                        + String.join(", ", missing) + " in namespace " + ns);
+            }
+            for (var pod : client.pods().inNamespace(ns).withLabelSelector(t.pod().selector()).list().getItems()) {
+                Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
+                for (Journal.RecordedWorkload w : j.workloads) {
+                    var d = client.apps().deployments().inNamespace(ns).withName(w.name()).get();
+                    Map<String, String> selector = d == null || d.getSpec().getSelector() == null ? null : d.getSpec().getSelector().getMatchLabels();
+                    if (selector != null && !selector.isEmpty() && labels.entrySet().containsAll(selector.entrySet())) {
+                        throw new DrException(Failure.USAGE, "storage '" + c.name + "' would be restored into pod " + pod.getMetadata().getName()
+                                + " of Deployment " + w.name() + ", which this restore stops before it restores storage: mount that volume"
+                                + " where dify-dr runs and name it in restore.storage (path), or restore the storage by hand"
+                                + " (runbooks/incident-restore.md)");
+                    }
+                }
+            }
+        }
+    }
+
+    private ComponentSteps.Targets targets() {
+        return new ComponentSteps.Targets(config.restore().redis() != null ? config.restore().redis() : config.redis(),
                 config.restore().storage(), config.storage(), true, "restore.redis (or the redis section)", "restore.storage");
-        return new ComponentSteps(repository, m, targets, progress, () -> save(j), kube);
+    }
+
+    private ComponentSteps components(Journal j, Manifest m) {
+        return new ComponentSteps(repository, m, targets(), progress, () -> save(j), kube);
     }
 
     /** Where the restored main database is, for the privkeys check: its tenants must all have their key. */

@@ -208,6 +208,22 @@ class RestoreComponentsIT extends RestoreTestBase {
         assertThat(replicas(chart.api())).isEqualTo(1);
     }
 
+    @Test
+    void aPodTargetOfADeploymentTheRestoreStopsIsRefusedBeforeAnythingChanges() {
+        Map<String, String> apiPods = k8s().apps().deployments().withName(chart.api()).get().getSpec().getSelector().getMatchLabels();
+        String selector = String.join(",", apiPods.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
+        Path config = config("""
+                  storage: [{name: app, pod: {selector: '%s', path: /app/api/storage}}]
+                """.formatted(selector), "");
+
+        CliRun run = cliWith(config, "restore", complete, "--plan", "--with", "storage");
+
+        assertThat(run.code()).as(run.everything()).isEqualTo(Failure.USAGE.exitCode());
+        assertThat(run.everything()).contains("storage 'app' would be restored into pod", "of Deployment " + chart.api(),
+                "restore.storage (path)");
+        assertThat(replicas(chart.api())).isEqualTo(1);
+    }
+
     private static String step(JsonNode journal, String name) {
         return StreamSupport.stream(journal.get("steps").spliterator(), false).filter(s -> s.get("name").asText().equals(name))
                 .findFirst().map(s -> s.get("detail").asText()).orElseThrow();
