@@ -6,7 +6,13 @@ import dev.difydr.Printable;
 import dev.difydr.backup.BackupComponent;
 import dev.difydr.backup.BackupComponents;
 import dev.difydr.config.Config;
+import dev.difydr.config.RedisConfig;
 import dev.difydr.config.SmokeConfig;
+import dev.difydr.config.StorageConfig;
+import dev.difydr.source.redis.RedisEndpoint;
+import dev.difydr.source.redis.RedisLogicalSource;
+import dev.difydr.source.storage.StorageTarget;
+import redis.clients.jedis.Jedis;
 import dev.difydr.kube.Permissions;
 import dev.difydr.kube.Workload;
 import dev.difydr.kube.WorkloadDiscovery;
@@ -74,6 +80,28 @@ final class ConfigCommand {
                     items.add(probe(target[0], () -> {
                         PostgresLogicalRestore r = new PostgresLogicalRestore(new PostgresConnector(t.over(config.postgres())));
                         return r.where() + ": " + r.preflight();
+                    }));
+                }
+            }
+            for (String key : List.of("restore.redis", "drill.redis")) {
+                RedisConfig r = key.startsWith("restore") ? config.restore().redis() : config.drill().redis();
+                if (r != null) {
+                    items.add(probe(key, () -> {
+                        RedisEndpoint endpoint = new RedisEndpoint(r);
+                        try (Jedis jedis = endpoint.connect()) {
+                            return "Redis " + RedisEndpoint.serverVersion(jedis) + " at " + endpoint.where() + " reachable, "
+                                    + RedisLogicalSource.keyspace(jedis).values().stream().mapToLong(Long::longValue).sum() + " keys";
+                        }
+                    }));
+                }
+            }
+            for (String key : List.of("restore.storage", "drill.storage")) {
+                for (StorageConfig s : key.startsWith("restore") ? config.restore().storage() : config.drill().storage()) {
+                    items.add(probe(key + " " + s.name(), () -> {
+                        try (StorageTarget target = StorageTarget.of(s, config.kubernetes())) {
+                            target.preflight();
+                            return target.describe() + " writable";
+                        }
                     }));
                 }
             }
