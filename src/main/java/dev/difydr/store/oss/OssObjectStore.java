@@ -25,24 +25,20 @@ import dev.difydr.Failure;
 import dev.difydr.config.OssConfig;
 import dev.difydr.store.NoSuchObjectException;
 import dev.difydr.store.ObjectStore;
+import dev.difydr.store.PartedUpload;
 import dev.difydr.store.StoreErrors;
 import dev.difydr.store.Upload;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -61,8 +57,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class OssObjectStore implements ObjectStore {
     private static final Logger log = LoggerFactory.getLogger(OssObjectStore.class);
-    private static final int MAX_PARTS = 10_000;
-    private static final long MAX_PART_BYTES = 5L << 30;
     private static final int LIST_PAGE = 1000;
     private static final Set<String> CREDENTIAL_ERRORS = Set.of("AccessDenied", "InvalidAccessKeyId",
             "SignatureDoesNotMatch", "InvalidSecurityToken", "SecurityTokenExpired");
@@ -258,150 +252,61 @@ public final class OssObjectStore implements ObjectStore {
                 cause instanceof ClientException ? cause.getCause() : null);
     }
 
-    /**
-     * Buffers one part at a time; full parts are sent in the background, at most {@code concurrency} at once. Part
-     * buffers are recycled: an upload never holds more than {@code concurrency + 1} of them.
-     */
-    private final class MultipartUpload extends Upload {
-        private final String objectKey;
-        private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(concurrency + 1);
-        private final List<CompletableFuture<PartETag>> sent = new ArrayList<>();
-        private int allocated = 1;
-        private byte[] buffer = new byte[partSize];
-        private int filled;
-        private String uploadId;
-        private volatile Throwable partFailure;
-
+    /** A multipart upload in OSS's protocol; the buffering and the flow are {@link PartedUpload}'s. */
+    private final class MultipartUpload extends PartedUpload<PartETag> {
         MultipartUpload(String key) {
-            this.objectKey = prefix + key;
+            super(prefix + key, partSize, concurrency, parts, "repository.oss.partSizeMiB");
         }
 
         @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            while (len > 0) {
-                int n = Math.min(len, buffer.length - filled);
-                System.arraycopy(b, off, buffer, filled, n);
-                filled += n;
-                off += n;
-                len -= n;
-                if (filled == buffer.length) {
-                    sendPart();
-                }
-            }
-        }
-
-        private void sendPart() throws IOException {
-            Throwable failed = partFailure;
-            if (failed != null) {
-                throw partFailed(objectKey, failed);
-            }
-            if (uploadId == null) {
-                try {
-                    uploadId = client.initiateMultipartUpload(new InitiateMultipartUploadRequest(bucket, objectKey)).getUploadId();
-                } catch (OSSException | ClientException | InvalidCredentialsException e) {
-                    throw new IOException(failure("start multipart upload", objectKey, e).getMessage(), e instanceof ClientException ? e.getCause() : null);
-                }
-            }
-            int partNumber = sent.size() + 1;
-            if (partNumber > MAX_PARTS) {
-                throw new IOException("object " + objectKey + " exceeds " + MAX_PARTS + " parts; raise repository.oss.partSizeMiB");
-            }
-            byte[] data = buffer;
-            int length = filled;
-            String id = uploadId;
-            sent.add(CompletableFuture.supplyAsync(() -> {
-                try {
-                    // ByteArrayInputStream supports mark/reset, which the SDK needs to resend a part on retry.
-                    return client.uploadPart(new UploadPartRequest(bucket, objectKey, id, partNumber,
-                            new ByteArrayInputStream(data, 0, length), length)).getPartETag();
-                } catch (RuntimeException e) {
-                    partFailure = e;
-                    throw e;
-                } finally {
-                    free.offer(data);
-                }
-            }, parts));
-            // Parts may grow so that very large streams stay within the 10,000-part limit.
-            int next = partNumber % 1000 == 0 ? (int) Math.min(Math.min(2L * data.length, MAX_PART_BYTES), Integer.MAX_VALUE - 8) : data.length;
-            buffer = nextBuffer(next);
-            filled = 0;
-        }
-
-        /** A free part buffer of at least {@code size} bytes; waits for a part in flight when all are in use. */
-        private byte[] nextBuffer(int size) throws IOException {
-            byte[] b = free.poll();
-            if (b == null && allocated <= concurrency) {
-                allocated++;
-                return new byte[size];
-            }
+        protected String start() throws IOException {
             try {
-                b = b != null ? b : free.take();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while uploading " + objectKey);
-            }
-            return b.length >= size ? b : new byte[size];
-        }
-
-        @Override
-        protected void doCommit() throws IOException {
-            try {
-                if (uploadId == null) {
-                    ObjectMetadata meta = new ObjectMetadata();
-                    meta.setContentLength(filled);
-                    client.putObject(bucket, objectKey, new ByteArrayInputStream(buffer, 0, filled), meta);
-                    return;
-                }
-                if (filled > 0) {
-                    sendPart();
-                }
-                List<PartETag> done = new ArrayList<>();
-                for (CompletableFuture<PartETag> f : sent) {
-                    done.add(f.get());
-                }
-                client.completeMultipartUpload(new CompleteMultipartUploadRequest(bucket, objectKey, uploadId, done));
-            } catch (ExecutionException e) {
-                abortQuietly();
-                throw partFailed(objectKey, e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                abortQuietly();
-                throw new InterruptedIOException("interrupted while completing " + objectKey);
+                return client.initiateMultipartUpload(new InitiateMultipartUploadRequest(bucket, key)).getUploadId();
             } catch (OSSException | ClientException | InvalidCredentialsException e) {
-                abortQuietly();
-                throw new IOException(failure("write", objectKey, e).getMessage(), e instanceof ClientException ? e.getCause() : null);
-            } catch (IOException e) {
-                abortQuietly();
-                throw e;
-            } finally {
-                buffer = null;
+                throw new IOException(failure("start multipart upload", key, e).getMessage(), e instanceof ClientException ? e.getCause() : null);
             }
         }
 
         @Override
-        protected void doAbort() {
-            abortQuietly();
-            buffer = null;
+        protected PartETag sendPart(String uploadId, int partNumber, byte[] data, int length) {
+            // ByteArrayInputStream supports mark/reset, which the SDK needs to resend a part on retry.
+            return client.uploadPart(new UploadPartRequest(bucket, key, uploadId, partNumber,
+                    new ByteArrayInputStream(data, 0, length), length)).getPartETag();
         }
 
-        private void abortQuietly() {
-            for (CompletableFuture<PartETag> f : sent) {
-                try {
-                    f.join();
-                } catch (RuntimeException ignored) {
-                    // the part's failure is already recorded
-                }
+        @Override
+        protected void putWhole(byte[] data, int length) throws IOException {
+            ObjectMetadata meta = new ObjectMetadata();
+            meta.setContentLength(length);
+            try {
+                client.putObject(bucket, key, new ByteArrayInputStream(data, 0, length), meta);
+            } catch (OSSException | ClientException | InvalidCredentialsException e) {
+                throw new IOException(failure("write", key, e).getMessage(), e instanceof ClientException ? e.getCause() : null);
             }
-            if (uploadId != null) {
-                String id = uploadId;
-                uploadId = null;
-                try {
-                    client.abortMultipartUpload(new AbortMultipartUploadRequest(bucket, objectKey, id));
-                } catch (OSSException | ClientException | InvalidCredentialsException e) {
-                    log.warn("could not abort multipart upload {} of {} in {}: {} (a bucket lifecycle rule for incomplete uploads cleans it up)",
-                            id, objectKey, description, reason(e));
-                }
+        }
+
+        @Override
+        protected void complete(String uploadId, List<PartETag> done) throws IOException {
+            try {
+                client.completeMultipartUpload(new CompleteMultipartUploadRequest(bucket, key, uploadId, done));
+            } catch (OSSException | ClientException | InvalidCredentialsException e) {
+                throw new IOException(failure("write", key, e).getMessage(), e instanceof ClientException ? e.getCause() : null);
             }
+        }
+
+        @Override
+        protected void abortUpload(String uploadId) {
+            try {
+                client.abortMultipartUpload(new AbortMultipartUploadRequest(bucket, key, uploadId));
+            } catch (OSSException | ClientException | InvalidCredentialsException e) {
+                log.warn("could not abort multipart upload {} of {} in {}: {} (a bucket lifecycle rule for incomplete uploads cleans it up)",
+                        uploadId, key, description, reason(e));
+            }
+        }
+
+        @Override
+        protected IOException partFailed(Throwable cause) {
+            return OssObjectStore.this.partFailed(key, cause);
         }
     }
 }

@@ -5,22 +5,18 @@ import dev.difydr.Failure;
 import dev.difydr.config.S3Config;
 import dev.difydr.store.NoSuchObjectException;
 import dev.difydr.store.ObjectStore;
+import dev.difydr.store.PartedUpload;
 import dev.difydr.store.Upload;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -50,8 +46,6 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  */
 public final class S3ObjectStore implements ObjectStore {
     private static final Logger log = LoggerFactory.getLogger(S3ObjectStore.class);
-    private static final int MAX_PARTS = 10_000;
-    private static final long MAX_PART_BYTES = 5L << 30;
 
     private final S3Client client;
     private final String bucket;
@@ -202,152 +196,60 @@ public final class S3ObjectStore implements ObjectStore {
         return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length), length, "application/octet-stream");
     }
 
-    /**
-     * Buffers one part at a time; full parts are sent in the background, at most {@code concurrency} at once. Part
-     * buffers are recycled: an upload never holds more than {@code concurrency + 1} of them.
-     */
-    private final class MultipartUpload extends Upload {
-        private final String key;
-        private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(concurrency + 1);
-        private final List<CompletableFuture<CompletedPart>> sent = new ArrayList<>();
-        private int allocated = 1;
-        private byte[] buffer = new byte[partSize];
-        private int filled;
-        private String uploadId;
-        private volatile Throwable partFailure;
-
+    /** A multipart upload in S3's protocol; the buffering and the flow are {@link PartedUpload}'s. */
+    private final class MultipartUpload extends PartedUpload<CompletedPart> {
         MultipartUpload(String key) {
-            this.key = key;
+            super(key, partSize, concurrency, parts, "repository.s3.partSizeMiB");
         }
 
         @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            while (len > 0) {
-                int n = Math.min(len, buffer.length - filled);
-                System.arraycopy(b, off, buffer, filled, n);
-                filled += n;
-                off += n;
-                len -= n;
-                if (filled == buffer.length) {
-                    sendPart();
-                }
-            }
-        }
-
-        private void sendPart() throws IOException {
-            throwIfFailed();
-            if (uploadId == null) {
-                try {
-                    uploadId = client.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
-                } catch (SdkException e) {
-                    throw new IOException(failure("start multipart upload", key, e).getMessage(), e);
-                }
-            }
-            int partNumber = sent.size() + 1;
-            if (partNumber > MAX_PARTS) {
-                throw new IOException("object " + key + " exceeds " + MAX_PARTS + " parts; raise repository.s3.partSizeMiB");
-            }
-            byte[] data = buffer;
-            int length = filled;
-            sent.add(CompletableFuture.supplyAsync(() -> {
-                try {
-                    String etag = client.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(partNumber)
-                            .contentLength((long) length), body(data, length)).eTag();
-                    return CompletedPart.builder().partNumber(partNumber).eTag(etag).build();
-                } catch (RuntimeException e) {
-                    partFailure = e;
-                    throw e;
-                } finally {
-                    free.offer(data);
-                }
-            }, parts));
-            // Parts may grow so that very large streams stay within the 10,000-part limit.
-            int next = partNumber % 1000 == 0 ? (int) Math.min(Math.min(2L * data.length, MAX_PART_BYTES), Integer.MAX_VALUE - 8) : data.length;
-            buffer = nextBuffer(next);
-            filled = 0;
-        }
-
-        /** A free part buffer of at least {@code size} bytes; waits for a part in flight when all are in use. */
-        private byte[] nextBuffer(int size) throws IOException {
-            byte[] b = free.poll();
-            if (b == null && allocated <= concurrency) {
-                allocated++;
-                return new byte[size];
-            }
+        protected String start() throws IOException {
             try {
-                b = b != null ? b : free.take();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while uploading " + key);
-            }
-            return b.length >= size ? b : new byte[size];
-        }
-
-        private void throwIfFailed() throws IOException {
-            Throwable f = partFailure;
-            if (f != null) {
-                throw new IOException("upload of a part of " + key + " to " + description + " failed: " + f.getMessage(), f);
-            }
-        }
-
-        @Override
-        protected void doCommit() throws IOException {
-            try {
-                if (uploadId == null) {
-                    client.putObject(b -> b.bucket(bucket).key(key).contentLength((long) filled), body(buffer, filled));
-                    return;
-                }
-                if (filled > 0) {
-                    sendPart();
-                }
-                List<CompletedPart> done = new ArrayList<>();
-                for (CompletableFuture<CompletedPart> f : sent) {
-                    done.add(f.get());
-                }
-                client.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
-                        .multipartUpload(m -> m.parts(done)));
-            } catch (ExecutionException e) {
-                abortQuietly();
-                throw new IOException("upload of a part of " + key + " to " + description + " failed: " + e.getCause().getMessage(), e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                abortQuietly();
-                throw new InterruptedIOException("interrupted while completing " + key);
+                return client.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
             } catch (SdkException e) {
-                abortQuietly();
-                throw new IOException(failure("write", key, e).getMessage(), e);
-            } catch (IOException e) {
-                abortQuietly();
-                throw e;
-            } finally {
-                buffer = null;
+                throw new IOException(failure("start multipart upload", key, e).getMessage(), e);
             }
         }
 
         @Override
-        protected void doAbort() {
-            abortQuietly();
-            buffer = null;
+        protected CompletedPart sendPart(String uploadId, int partNumber, byte[] data, int length) {
+            String etag = client.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(partNumber)
+                    .contentLength((long) length), body(data, length)).eTag();
+            return CompletedPart.builder().partNumber(partNumber).eTag(etag).build();
         }
 
-        private void abortQuietly() {
-            for (CompletableFuture<CompletedPart> f : sent) {
-                try {
-                    f.join();
-                } catch (RuntimeException ignored) {
-                    // the part's failure is already recorded
-                }
+        @Override
+        protected void putWhole(byte[] data, int length) throws IOException {
+            try {
+                client.putObject(b -> b.bucket(bucket).key(key).contentLength((long) length), body(data, length));
+            } catch (SdkException e) {
+                throw new IOException(failure("write", key, e).getMessage(), e);
             }
-            if (uploadId != null) {
-                String id = uploadId;
-                uploadId = null;
-                try {
-                    client.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(id));
-                } catch (SdkException e) {
-                    log.warn("could not abort multipart upload {} of {} in {}: {} (a bucket lifecycle rule for incomplete uploads cleans it up)",
-                            id, key, description, e.getMessage());
-                }
+        }
+
+        @Override
+        protected void complete(String uploadId, List<CompletedPart> done) throws IOException {
+            try {
+                client.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(done)));
+            } catch (SdkException e) {
+                throw new IOException(failure("write", key, e).getMessage(), e);
             }
+        }
+
+        @Override
+        protected void abortUpload(String uploadId) {
+            try {
+                client.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
+            } catch (SdkException e) {
+                log.warn("could not abort multipart upload {} of {} in {}: {} (a bucket lifecycle rule for incomplete uploads cleans it up)",
+                        uploadId, key, description, e.getMessage());
+            }
+        }
+
+        @Override
+        protected IOException partFailed(Throwable cause) {
+            Throwable c = cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null ? cause.getCause() : cause;
+            return new IOException("upload of a part of " + key + " to " + description + " failed: " + c.getMessage(), c);
         }
     }
 }
