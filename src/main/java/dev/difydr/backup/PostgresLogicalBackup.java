@@ -13,7 +13,8 @@ import java.util.concurrent.Executor;
 
 /** Every configured database as one {@code pg_dump -Fc} artifact, with Dify's facts read in the dump's snapshot. */
 final class PostgresLogicalBackup implements BackupComponent {
-    private static final Executor FACTS = r -> {
+    /** Where Dify's facts are read while a copy streams: one daemon thread per read. */
+    static final Executor FACTS = r -> {
         Thread t = new Thread(r, "postgres-facts");
         t.setDaemon(true);
         t.start();

@@ -8,7 +8,6 @@ import dev.difydr.source.postgres.PostgresPhysicalSource;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
 
 /**
  * The whole PostgreSQL cluster as one artifact {@code base}: the tar {@code pg_basebackup} streams, with the WAL that
@@ -16,11 +15,6 @@ import java.util.concurrent.Executor;
  */
 final class PostgresPhysicalBackup implements BackupComponent {
     static final String FACTS_NOTE = "read over a normal connection while the copy ran: approximate, the copy is of a slightly later moment";
-    private static final Executor FACTS = r -> {
-        Thread t = new Thread(r, "postgres-facts");
-        t.setDaemon(true);
-        t.start();
-    };
 
     private final PostgresConfig config;
     private final PostgresPhysicalSource source;
@@ -56,7 +50,7 @@ final class PostgresPhysicalBackup implements BackupComponent {
     @Override
     public PostgresFacts backup(BackupContext context) {
         String label = "dify-dr-" + context.id();
-        CompletableFuture<List<DatabaseFacts>> facts = CompletableFuture.supplyAsync(source::approximateFacts, FACTS);
+        CompletableFuture<List<DatabaseFacts>> facts = CompletableFuture.supplyAsync(source::approximateFacts, PostgresLogicalBackup.FACTS);
         PostgresPhysicalSource.Start[] start = {PostgresPhysicalSource.Start.UNKNOWN_START};
         try (ChildProcess basebackup = source.basebackup(label)) {
             context.store("base", "postgres", context.layout().postgresPhysical(context.id(), "base"), plain -> {
