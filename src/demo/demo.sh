@@ -152,7 +152,7 @@ mkdir -p "$work/tar-storage" "$work/redis-rdb"
 zstd -q -dc "demo-repo/demo/backups/$id/storage/app.tar.zst" | tar -x -C "$work/tar-storage"
 echo "zstd -dc storage/app.tar.zst | tar -x -C <dir>: $(find "$work/tar-storage" -type f | wc -l) files"
 zstd -q -dc "demo-repo/demo/backups/$id/redis/dump.rdb.zst" > "$work/redis-rdb/dump.rdb"
-redis-check-rdb "$work/redis-rdb/dump.rdb" | tail -n 1
+redis-check-rdb "$work/redis-rdb/dump.rdb" | grep -E "RDB looks OK|keys read" | sed "s/^/redis-check-rdb: /"
 rdb_port=$(free_port)
 redis-server --port "$rdb_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work/redis-rdb" --dbfilename dump.rdb \
   --daemonize yes --pidfile "$work/redis-rdb/redis.pid" --logfile "$work/redis-rdb/redis.log"
@@ -181,7 +181,8 @@ for db in dify dify_plugin; do
 done
 # Redis: every key's type, content (sorted where Redis does not keep an order) and expiry time (ms).
 redis_state() {  # port [password]
-  REDISCLI_AUTH=${2:-} python3 - "$1" <<'PY'
+  ( if [ -n "${2:-}" ]; then export REDISCLI_AUTH=$2; fi
+  python3 - "$1" <<'PY'
 import os, subprocess, sys
 port = sys.argv[1]
 def cli(*args):
@@ -195,22 +196,25 @@ for db in ("0", "1"):
                 "zset": lambda: cli("-n", db, "zrange", key, "0", "-1", "withscores")}[kind]()
         print(db, key, kind, body, "expires at", cli("-n", db, "pexpiretime", key)[0])
 PY
+  )
 }
 src_redis=$(redis_state "$redis_port" "$(cat "$work/redispass")")
 for copy in "drill:$drill_redis_port" "redis-server+rdb:$rdb_port"; do
   if [ "$src_redis" = "$(redis_state "${copy#*:}")" ]; then
     echo "redis ${copy%%:*}: $(echo "$src_redis" | wc -l) keys identical to the source (type, content, expiry)"
   else
-    echo "redis ${copy%%:*}: DIFFERENT from the source"; status=1
+    echo "redis ${copy%%:*}: DIFFERENT from the source:"; status=1
+    diff <(echo "$src_redis") <(redis_state "${copy#*:}") | head -n 6
   fi
 done
 # Storage: every path, type, mode, mtime and content.
-tree_state() { (cd "$1" && find . -printf '%p %y %m %T@ %l\n' | sed 's/\.[0-9]* / /' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+tree_state() { (cd "$1" && find . -mindepth 1 -printf '%p %y %m %T@ %l\n' | sed 's/\.[0-9]* / /' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
 for copy in "drill:$work/drill-storage" "tar:$work/tar-storage"; do
   if diff <(tree_state "$storage") <(tree_state "${copy#*:}") >/dev/null; then
     echo "storage ${copy%%:*}: $(find "$storage" -type f | wc -l) files identical to the source (paths, modes, mtimes, SHA-256)"
   else
-    echo "storage ${copy%%:*}: DIFFERENT from the source"; status=1
+    echo "storage ${copy%%:*}: DIFFERENT from the source:"; status=1
+    diff <(tree_state "$storage") <(tree_state "${copy#*:}") | head -n 6
   fi
 done
 [ "$status" = 0 ] && say "demo passed: backup $id restored by dify-dr drill and by the standard tools, Redis and storage too, all match the source" || say "demo FAILED"

@@ -182,6 +182,12 @@ public final class DirectoryTar {
     }
 
     private void vanished(Path path) {
+        String name = path.getFileName().toString();
+        if (name.indexOf('\uFFFD') >= 0) {
+            // Java decodes file names as UTF-8; a name in another encoding cannot be opened again by the name it read
+            throw new DrException(Failure.SOURCE, path.getParent() + ": the file name '" + name + "' is not valid UTF-8, so it"
+                    + " cannot be read; rename it to UTF-8 (e.g. convmv -f latin1 -t utf8 --notest) and run the backup again");
+        }
         log.warn("{}: vanished while the storage was read; not in the backup", path);
         counter.skipped++;
     }

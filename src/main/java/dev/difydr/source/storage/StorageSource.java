@@ -48,6 +48,11 @@ public interface StorageSource extends AutoCloseable {
 
         @Override
         public void preflight() {
+            String names = System.getProperty("sun.jnu.encoding", "");
+            if (!names.equalsIgnoreCase("UTF-8")) {
+                throw new DrException(Failure.SOURCE, "this Java reads file names as " + names + ", so names beyond ASCII in " + path
+                        + " cannot be read: run dify-dr with a UTF-8 locale (LANG=C.UTF-8; the dify-dr launcher sets it)");
+            }
             if (!Files.isDirectory(path)) {
                 throw new DrException(Failure.SOURCE, "storage directory " + path + " does not exist or is not a directory"
                         + " (mount the storage volume where dify-dr runs, or fix storage[].path)");

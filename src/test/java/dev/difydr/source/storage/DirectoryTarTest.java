@@ -1,6 +1,10 @@
 package dev.difydr.source.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.difydr.DrException;
+import dev.difydr.Failure;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -91,5 +95,21 @@ class DirectoryTarTest {
         assertThat(stats.skipped()).isEqualTo(1);
         assertThat(stats.tenantsWithPrivkeys()).isEqualTo(1);
         assertThat(stats.directories()).isEqualTo(4);
+    }
+
+    @Test
+    void aFileNameThatIsNotUtf8FailsLoudlyInsteadOfBeingSkipped() throws Exception {
+        Path root = Files.createDirectories(tmp.resolve("storage"));
+        Files.writeString(root.resolve("ok.txt"), "fine");
+        // Java cannot create such a name itself: it encodes every name as UTF-8
+        Process touch = new ProcessBuilder("bash", "-c", "touch \"$1/$(printf 'latin1-r\\xe9sum\\xe9.txt')\"", "touch", root.toString())
+                .inheritIO().start();
+        assertThat(touch.waitFor()).isZero();
+
+        assertThatThrownBy(() -> DirectoryTar.write(root, OutputStream.nullOutputStream()))
+                .isInstanceOfSatisfying(DrException.class, e -> {
+                    assertThat(e.failure()).isEqualTo(Failure.SOURCE);
+                    assertThat(e.getMessage()).contains(root.toString(), "is not valid UTF-8", "rename it");
+                });
     }
 }
