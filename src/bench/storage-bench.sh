@@ -25,6 +25,8 @@
 #          KEEP_WORK=1        keep the temp directory after the run
 #          A_SYNC=1           end A with `sync FILE`, as durable as dify-dr (whose file store fsyncs before the
 #                             rename); default 0: A is the plain pipeline, without fsync
+#          A_HASH=1           A also computes what dify-dr records: sha256sum of the tar stream and of the compressed
+#                             stream (tee into two sha256sum through fifos); default 0
 # Needs: GNU tar, zstd, jq, python3 (the generator), GNU time (/usr/bin/time), Java 17, Maven (offline-capable local
 # repository). No PostgreSQL.
 set -euo pipefail
@@ -37,6 +39,7 @@ source "$here/lib.sh"
 FILES=${FILES:-20000}
 ZSTD_LEVEL=${ZSTD_LEVEL:-3}
 A_SYNC=${A_SYNC:-0}
+A_HASH=${A_HASH:-0}
 
 [[ $RUNS =~ ^[0-9]+$ ]] && ((RUNS >= 3)) || die "RUNS must be a number >= 3 (got '$RUNS')"
 [[ $SIZE_GB =~ ^[0-9]+([.][0-9]+)?$ ]] || die "SIZE_GB must be a number of GiB (got '$SIZE_GB')"
@@ -117,8 +120,15 @@ run_a() { # sets LAST_SECONDS, LAST_STORED, LAST_CPU
   local out=$WORK/out/a.tar.zst t0 t1
   t0=$(now)
   /usr/bin/time -f '%U %S' -o "$WORK/logs/time-a.txt" bash -c 'set -o pipefail
-    tar -cf - -C "$0" . | zstd "-$1" -T0 -q >"$2"
-    if [[ $3 == 1 ]]; then sync "$2"; fi' "$DIR" "$ZSTD_LEVEL" "$out" "$A_SYNC" || die "tar | zstd failed"
+    if [[ $4 == 1 ]]; then
+      rm -f "$2.p" "$2.s"; mkfifo "$2.p" "$2.s"
+      sha256sum <"$2.p" >"$2.plain.sha256" & sha256sum <"$2.s" >"$2.sha256" &
+      tar -cf - -C "$0" . | tee "$2.p" | zstd "-$1" -T0 -q | tee "$2.s" >"$2"
+      wait; rm -f "$2.p" "$2.s" "$2.plain.sha256" "$2.sha256"
+    else
+      tar -cf - -C "$0" . | zstd "-$1" -T0 -q >"$2"
+    fi
+    if [[ $3 == 1 ]]; then sync "$2"; fi' "$DIR" "$ZSTD_LEVEL" "$out" "$A_SYNC" "$A_HASH" || die "tar | zstd failed"
   t1=$(now)
   LAST_SECONDS=$(elapsed "$t0" "$t1")
   LAST_STORED=$(stat -c %s "$out")
@@ -163,7 +173,7 @@ rss_mib=$((rss_kb / 1024))
 echo
 echo "storage-bench: $DIR_FILES files, $(human "$DIR_BYTES") (generated in ${GEN_SECONDS}s), zstd -$ZSTD_LEVEL, $(nproc) cores, $RUNS runs each"
 echo "wall time (median):"
-printf '  %-40s %8ss   runs: %s   (cpu s: %s)   stored %s\n' "A  tar | zstd -$ZSTD_LEVEL -T0$([[ $A_SYNC == 1 ]] && echo ' ; sync')" "$ma" "${SECS[A]% }" "${CPUS[A]% }" "$(human "${STORED[A]}")"
+printf '  %-40s %8ss   runs: %s   (cpu s: %s)   stored %s\n' "A  tar |$([[ $A_HASH == 1 ]] && echo ' sha256 |') zstd -$ZSTD_LEVEL -T0$([[ $A_HASH == 1 ]] && echo ' | sha256')$([[ $A_SYNC == 1 ]] && echo ' ; sync')" "$ma" "${SECS[A]% }" "${CPUS[A]% }" "$(human "${STORED[A]}")"
 printf '  %-40s %8ss   runs: %s   (cpu s: %s)   stored %s\n' "B  dify-dr backup --only storage" "$mb" "${SECS[B]% }" "${CPUS[B]% }" "$(human "${STORED[B]}")"
 echo "ratio median(B) / median(A): $rb   (target <= 1.10: $(verdict "$rb" 1.10))"
 echo "peak RSS of dify-dr: ${rss_mib} MiB   (target <= 256 MiB: $(verdict "$rss_mib" 256))"
