@@ -11,8 +11,10 @@ public interface BackupComponent extends AutoCloseable {
     /** The component's kind as {@code --only} and the manifest name it: {@code postgres}, {@code redis}, {@code storage}. */
     String component();
 
-    /** This instance within its kind (a storage's name; the component kind where there is one instance). */
-    String name();
+    /** This instance within its kind: a storage's name; the kind itself where there is one instance. */
+    default String name() {
+        return component();
+    }
 
     boolean optional();
 

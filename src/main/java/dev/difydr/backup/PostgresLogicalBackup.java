@@ -35,11 +35,6 @@ final class PostgresLogicalBackup implements BackupComponent {
     }
 
     @Override
-    public String name() {
-        return "postgres";
-    }
-
-    @Override
     public boolean optional() {
         return false;
     }

@@ -31,11 +31,6 @@ final class PostgresPhysicalBackup implements BackupComponent {
     }
 
     @Override
-    public String name() {
-        return "postgres";
-    }
-
-    @Override
     public boolean optional() {
         return false;
     }

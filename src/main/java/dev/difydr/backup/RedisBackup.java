@@ -44,11 +44,6 @@ final class RedisBackup implements BackupComponent {
     }
 
     @Override
-    public String name() {
-        return "redis";
-    }
-
-    @Override
     public boolean optional() {
         return config.optional();
     }
@@ -63,9 +58,6 @@ final class RedisBackup implements BackupComponent {
 
     @Override
     public RedisFacts backup(BackupContext context) {
-        if (version == null) {
-            preflight();
-        }
         String fallbackReason = null;
         if (!config.mode().equals(RedisConfig.LOGICAL)) {
             RedisReplicationSource.Transfer transfer;

@@ -64,10 +64,6 @@ public final class DrillRun {
         this.clock = clock;
     }
 
-    public DrillReport run(String backup, boolean keep, boolean readData) {
-        return run(backup, keep, readData, false);
-    }
-
     /** {@code strict}: a tenant's missing private key or an unrestorable Redis key fails the drill. */
     public DrillReport run(String backup, boolean keep, boolean readData, boolean strict) {
         Attempt a = new Attempt(clock.instant());

@@ -2,7 +2,10 @@ package dev.difydr.pipeline;
 
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
+import dev.difydr.DrException;
+import dev.difydr.Failure;
 import dev.difydr.config.CompressionConfig;
+import dev.difydr.repository.Artifact;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -158,6 +161,21 @@ public final class ArtifactPipeline {
 
     /** What {@link #reread} found: stored and plain byte counts and SHA-256s, and why decompression stopped, if it did. */
     public record Reread(long storedBytes, String storedSha256, long plainBytes, String plainSha256, String decompressError) {
+
+        /**
+         * Throws a VERIFY failure naming the first way these bytes differ from what the manifest recorded for
+         * {@code a} (a restore reads nothing further from a damaged artifact); the plain sha256 only when it was taken.
+         */
+        public void requireMatches(Artifact a) {
+            String problem = decompressError != null ? "does not decompress: " + decompressError
+                    : !storedSha256.equals(a.sha256()) ? "stored sha256 is " + storedSha256 + ", manifest says " + a.sha256()
+                    : plainSha256 != null && !plainSha256.equals(a.plainSha256()) ? "plain sha256 is " + plainSha256 + ", manifest says " + a.plainSha256()
+                    : plainBytes != a.plainBytes() ? "decompresses to " + plainBytes + " bytes, manifest says " + a.plainBytes()
+                    : null;
+            if (problem != null) {
+                throw new DrException(Failure.VERIFY, "artifact " + a.path() + " is damaged: " + problem + "; restore from another backup");
+            }
+        }
     }
 
     /**

@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.DigestInputStream;
 import java.util.HexFormat;
+import org.apache.commons.io.input.BoundedInputStream;
 
 /**
  * The plain bytes of a stored artifact, for a restore that consumes a stream (a tar, an RDB). The stored bytes are
@@ -20,20 +21,24 @@ import java.util.HexFormat;
 public final class VerifiedPlainInput extends FilterInputStream {
     private final Artifact artifact;
     private final DigestInputStream stored;
+    private final BoundedInputStream storedCount;
     private final Progress progress;
     private long plainBytes;
     private boolean checked;
 
-    private VerifiedPlainInput(InputStream plain, DigestInputStream stored, Artifact artifact, Progress progress) {
+    private VerifiedPlainInput(InputStream plain, DigestInputStream stored, BoundedInputStream storedCount, Artifact artifact,
+                               Progress progress) {
         super(plain);
         this.stored = stored;
+        this.storedCount = storedCount;
         this.artifact = artifact;
         this.progress = progress;
     }
 
     public static VerifiedPlainInput open(InputStream storedBytes, Artifact artifact, Progress progress) throws IOException {
-        DigestInputStream stored = new DigestInputStream(storedBytes, HashingOutputStream.sha256());
-        return new VerifiedPlainInput(new ZstdInputStreamNoFinalizer(stored), stored, artifact, progress);
+        BoundedInputStream count = BoundedInputStream.builder().setInputStream(storedBytes).get();
+        DigestInputStream stored = new DigestInputStream(count, HashingOutputStream.sha256());
+        return new VerifiedPlainInput(new ZstdInputStreamNoFinalizer(stored), stored, count, artifact, progress);
     }
 
     @Override
@@ -90,12 +95,8 @@ public final class VerifiedPlainInput extends FilterInputStream {
         }
         checked = true;
         stored.transferTo(OutputStream.nullOutputStream());
-        String sha = HexFormat.of().formatHex(stored.getMessageDigest().digest());
-        if (!sha.equals(artifact.sha256()) || plainBytes != artifact.plainBytes()) {
-            throw new DrException(Failure.VERIFY, artifact.path() + " is not what was backed up (stored sha256 " + sha + ", recorded "
-                    + artifact.sha256() + "; " + plainBytes + " plain bytes, recorded " + artifact.plainBytes()
-                    + "): nothing read from it can be trusted; restore another backup");
-        }
+        new ArtifactPipeline.Reread(storedCount.getCount(), HexFormat.of().formatHex(stored.getMessageDigest().digest()), plainBytes,
+                null, null).requireMatches(artifact);
     }
 
     /** Reads what is left (a consumer may stop at its own end marker) so that the whole artifact is checked. */

@@ -20,6 +20,7 @@ import dev.difydr.source.redis.RedisRestore;
 import dev.difydr.source.storage.PrivkeysCheck;
 import dev.difydr.source.storage.StorageRestore;
 import dev.difydr.source.storage.StorageTarget;
+import dev.difydr.source.storage.TarExtractor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -307,13 +308,7 @@ public final class ComponentSteps {
             } else {
                 Path dir = scratchDirectory(c);
                 try {
-                    if (Files.exists(dir)) {
-                        try (var paths = Files.walk(dir)) {
-                            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).filter(x -> !x.equals(dir)).toList()) {
-                                Files.delete(path);
-                            }
-                        }
-                    }
+                    TarExtractor.clear(dir);
                 } catch (IOException e) {
                     throw new DrException(Failure.SOURCE, "cannot empty the drill's storage directory " + dir + ": " + e.getMessage(), e);
                 }

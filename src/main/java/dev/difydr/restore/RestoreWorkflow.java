@@ -75,10 +75,6 @@ public final class RestoreWorkflow {
      */
     public record Request(String backup, List<String> targetDatabases, String targetHost, boolean readData, Map<String, Integer> replicas,
                           Set<String> with, boolean redisReplace, boolean storageOverwrite, boolean strict) {
-
-        public Request(String backup, List<String> targetDatabases, String targetHost, boolean readData, Map<String, Integer> replicas) {
-            this(backup, targetDatabases, targetHost, readData, replicas, Set.of(), false, false, false);
-        }
     }
 
     public RestoreWorkflow(Config config, Repository repository, KubernetesClient client, JournalStore journals,
@@ -293,7 +289,7 @@ public final class RestoreWorkflow {
         }
         j.components.clear();
         j.components.addAll(components(j, m).plan(request.with()));
-        checkPodTargets(j, m);
+        checkPodTargets(j);
         components(j, m).preflight(j.components, j.redisReplace, j.warnings);
         databases(j, m).checkFree(j.databases, "Name the new copies with --target-database SOURCE=NAME (once per database,"
                 + " e.g. --target-database dify=dify_r2 --target-database dify_plugin=dify_plugin_r2), or drop the existing one"
@@ -655,7 +651,7 @@ public final class RestoreWorkflow {
      * A storage restored into a pod needs that pod running while the restore writes it; the writers are stopped by
      * then, so a pod of one of them would be gone. Refused here, before anything stops, with what to do instead.
      */
-    private void checkPodTargets(Journal j, Manifest m) {
+    private void checkPodTargets(Journal j) {
         ComponentSteps.Targets targets = targets();
         for (Journal.ComponentTarget c : j.components) {
             dev.difydr.config.StorageConfig t = c.kind.equals(ComponentSteps.STORAGE) ? targets.storage(c.name) : null;
@@ -671,14 +667,19 @@ public final class RestoreWorkflow {
                 throw new DrException(Failure.KUBERNETES, "restoring storage '" + c.name + "' into a pod needs permission to "
                         + String.join(", ", missing) + " in namespace " + ns);
             }
+            Map<String, Map<String, String>> stopped = new LinkedHashMap<>();
+            for (Journal.RecordedWorkload w : j.workloads) {
+                var d = client.apps().deployments().inNamespace(ns).withName(w.name()).get();
+                if (d != null && d.getSpec().getSelector() != null && d.getSpec().getSelector().getMatchLabels() != null) {
+                    stopped.put(w.name(), d.getSpec().getSelector().getMatchLabels());
+                }
+            }
             for (var pod : client.pods().inNamespace(ns).withLabelSelector(t.pod().selector()).list().getItems()) {
                 Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
-                for (Journal.RecordedWorkload w : j.workloads) {
-                    var d = client.apps().deployments().inNamespace(ns).withName(w.name()).get();
-                    Map<String, String> selector = d == null || d.getSpec().getSelector() == null ? null : d.getSpec().getSelector().getMatchLabels();
-                    if (selector != null && !selector.isEmpty() && labels.entrySet().containsAll(selector.entrySet())) {
+                for (Map.Entry<String, Map<String, String>> w : stopped.entrySet()) {
+                    if (!w.getValue().isEmpty() && labels.entrySet().containsAll(w.getValue().entrySet())) {
                         throw new DrException(Failure.USAGE, "storage '" + c.name + "' would be restored into pod " + pod.getMetadata().getName()
-                                + " of Deployment " + w.name() + ", which this restore stops before it restores storage: mount that volume"
+                                + " of Deployment " + w.getKey() + ", which this restore stops before it restores storage: mount that volume"
                                 + " where dify-dr runs and name it in restore.storage (path), or restore the storage by hand"
                                 + " (runbooks/incident-restore.md)");
                     }

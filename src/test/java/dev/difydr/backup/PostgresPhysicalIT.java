@@ -151,21 +151,7 @@ class PostgresPhysicalIT {
         pg.psql("postgres", "-c", "COPY (SELECT unnest(ARRAY['local all all trust', 'host replication blocked 127.0.0.1/32 reject',"
                 + " 'host all all 127.0.0.1/32 scram-sha-256', 'host replication all 127.0.0.1/32 scram-sha-256'])) TO '" + hba + "'",
                 "-c", "SELECT pg_reload_conf()");
-        Path passwordFile = tmp.resolve("blocked-password");
-        Files.writeString(passwordFile, password + "\n");
-        Path config = tmp.resolve("blocked.yaml");
-        Files.writeString(config, """
-                deployment: blocked
-                repository:
-                  url: %s
-                postgres:
-                  host: %s
-                  port: %d
-                  user: blocked
-                  password: "${file:%s}"
-                  databases: [dify]
-                  mode: physical
-                """.formatted(repository.toUri(), pg.host(), pg.port(), passwordFile));
+        Path config = physicalConfigAs("blocked", password);
 
         CliRun backup = CliRun.of("--config", config.toString(), "backup");
 
@@ -180,21 +166,7 @@ class PostgresPhysicalIT {
     void userWithoutReplicationIsRefusedBeforeAnythingIsStored() throws Exception {
         String password = "plain-secret-91c2";
         pg.psql("postgres", "-c", "CREATE ROLE plain LOGIN PASSWORD '" + password + "'");
-        Path passwordFile = tmp.resolve("plain-password");
-        Files.writeString(passwordFile, password + "\n");
-        Path config = tmp.resolve("plain.yaml");
-        Files.writeString(config, """
-                deployment: plain
-                repository:
-                  url: %s
-                postgres:
-                  host: %s
-                  port: %d
-                  user: plain
-                  password: "${file:%s}"
-                  databases: [dify]
-                  mode: physical
-                """.formatted(repository.toUri(), pg.host(), pg.port(), passwordFile));
+        Path config = physicalConfigAs("plain", password);
 
         CliRun backup = CliRun.of("--config", config.toString(), "backup");
 
@@ -231,6 +203,26 @@ class PostgresPhysicalIT {
         Files.writeString(file, "deployment: " + deployment + "\nrepository:\n  url: " + repository.toUri() + "\n"
                 + pg.postgresYaml(tmp.resolve("pg-password")).replace("databases: [dify, dify_plugin]\n", "databases: [dify, dify_plugin]\n" + postgresExtra));
         return file;
+    }
+
+    /** A physical-mode configuration of its own deployment, logging in as {@code user}. */
+    private static Path physicalConfigAs(String user, String password) throws IOException {
+        Path passwordFile = tmp.resolve(user + "-password");
+        Files.writeString(passwordFile, password + "\n");
+        Path config = tmp.resolve(user + ".yaml");
+        Files.writeString(config, """
+                deployment: %s
+                repository:
+                  url: %s
+                postgres:
+                  host: %s
+                  port: %d
+                  user: %s
+                  password: "${file:%s}"
+                  databases: [dify]
+                  mode: physical
+                """.formatted(user, repository.toUri(), pg.host(), pg.port(), user, passwordFile));
+        return config;
     }
 
     private static String backupId(CliRun run) throws IOException {

@@ -130,7 +130,7 @@ abstract class RestoreTestBase {
     }
 
     static RestoreWorkflow.Request latest() {
-        return new RestoreWorkflow.Request("latest", List.of(), null, false, Map.of());
+        return new RestoreWorkflow.Request("latest", List.of(), null, false, Map.of(), java.util.Set.of(), false, false, false);
     }
 
     static String copyOf(String database) {

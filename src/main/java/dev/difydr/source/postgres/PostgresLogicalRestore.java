@@ -131,7 +131,7 @@ public final class PostgresLogicalRestore {
             if (file != null) {
                 long start = System.nanoTime();
                 try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
-                    check(artifact, ArtifactPipeline.reread(stored, out, progress, false));
+                    ArtifactPipeline.reread(stored, out, progress, false).requireMatches(artifact);
                 }
                 log.info("{} decompressed into {} in {} s; pg_restore --jobs={} into '{}'", artifact.path(), file,
                         String.format("%.1f", (System.nanoTime() - start) / 1e9), jobs, database);
@@ -151,7 +151,7 @@ public final class PostgresLogicalRestore {
                     throw e;
                 }
                 child.finish();
-                check(artifact, reread);
+                reread.requireMatches(artifact);
             }
             return new Restored("streamed", 1);
         } catch (IOException e) {
@@ -184,17 +184,6 @@ public final class PostgresLogicalRestore {
     }
 
     /** Fails when what was re-read from the store is not what the manifest recorded. */
-    private static void check(Artifact a, ArtifactPipeline.Reread r) {
-        String problem = r.decompressError() != null ? "does not decompress: " + r.decompressError()
-                : !r.storedSha256().equals(a.sha256()) ? "stored sha256 is " + r.storedSha256() + ", manifest says " + a.sha256()
-                : r.plainSha256() != null && !r.plainSha256().equals(a.plainSha256()) ? "plain sha256 is " + r.plainSha256() + ", manifest says " + a.plainSha256()
-                : r.plainBytes() != a.plainBytes() ? "decompresses to " + r.plainBytes() + " bytes, manifest says " + a.plainBytes()
-                : null;
-        if (problem != null) {
-            throw new DrException(Failure.VERIFY, "artifact " + a.path() + " is damaged: " + problem + "; restore from another backup");
-        }
-    }
-
     static String quote(String identifier) {
         return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }

@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -131,14 +130,8 @@ public final class PostgresPhysicalRestore {
 
     /** Removes what this restore extracted; the directory itself stays, empty, as the operator named it. */
     private static void clear(Path dir) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(dir)).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    log.warn("cannot remove {}: {}", p, e.getMessage());
-                }
-            });
+        try {
+            TarExtractor.clear(dir);
         } catch (IOException e) {
             log.warn("cannot clear {}: {}", dir, e.getMessage());
         }

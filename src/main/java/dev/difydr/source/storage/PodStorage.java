@@ -25,6 +25,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.io.input.ProxyInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -279,7 +280,7 @@ public final class PodStorage implements StorageSource, StorageTarget {
     }
 
     /** Marks failures of the exec stream, so that they are the source's and not the repository's. */
-    private static final class PodOutput extends java.io.FilterInputStream {
+    private static final class PodOutput extends ProxyInputStream {
         static final class Broken extends IOException {
             Broken(IOException cause) {
                 super(cause);
@@ -291,30 +292,8 @@ public final class PodStorage implements StorageSource, StorageTarget {
         }
 
         @Override
-        public int read() throws IOException {
-            try {
-                return super.read();
-            } catch (IOException e) {
-                throw new Broken(e);
-            }
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            try {
-                return super.read(b, off, len);
-            } catch (IOException e) {
-                throw new Broken(e);
-            }
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            try {
-                return super.skip(n);
-            } catch (IOException e) {
-                throw new Broken(e);
-            }
+        protected void handleIOException(IOException e) throws IOException {
+            throw new Broken(e);
         }
     }
 

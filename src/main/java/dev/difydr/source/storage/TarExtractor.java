@@ -10,6 +10,8 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.stream.Stream;
+import java.util.Comparator;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
@@ -61,6 +63,21 @@ public final class TarExtractor {
         this.target = base.toString();
         this.overwrite = overwrite;
         knownDirectories.add(base);
+    }
+
+    /**
+     * Removes everything under {@code target}, which stays, empty: undoes an extraction into a directory that was empty
+     * before. Symbolic links are removed, never followed.
+     */
+    public static void clear(Path target) throws IOException {
+        if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(target)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(target)).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     /** Extracts {@code tar} (a plain tar stream, not closed) into {@code target}, which is created if missing. */
