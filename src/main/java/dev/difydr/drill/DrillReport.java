@@ -66,7 +66,7 @@ public record DrillReport(
         row(sb, "dify-dr", toolVersion);
         sb.append("\n## Steps\n\n| step | status | seconds | detail |\n|---|---|---|---|\n");
         for (Journal.StepRecord s : steps) {
-            sb.append("| ").append(s.name).append(" | ").append(s.status).append(" | ")
+            sb.append("| ").append(s.name).append(" | ").append(s.status.label()).append(" | ")
                     .append(s.seconds == null ? "" : String.format("%.1f", s.seconds)).append(" | ")
                     .append(cell(s.error != null ? s.error : s.detail)).append(" |\n");
         }

@@ -91,7 +91,7 @@ public final class DrillRun {
         double rto = a.journal.steps.stream().mapToDouble(s -> s.seconds == null ? 0 : s.seconds).sum();
         if (!keep) {
             try {
-                steps.run("cleanup", () -> a.dropScratchDatabases() + a.components().emptyScratch(a.journal.components));
+                steps.run("cleanup", () -> a.databases().dropCreated(a.journal.databases) + a.components().emptyScratch(a.journal.components));
             } catch (DrException e) {
                 failure = failure == null ? e : failure;
             }
@@ -148,7 +148,7 @@ public final class DrillRun {
                 }
                 journal.databases.add(scratch(dump, name, owner));
             }
-            databases().checkFree(journal.databases, "Drop it if it is a scratch copy kept by an earlier drill"
+            DatabaseSteps.checkFree(target, journal.databases, "Drop it if it is a scratch copy kept by an earlier drill"
                     + " (drill --keep), or name the scratch copies differently in drill.databases");
             java.util.Set<String> with = new java.util.LinkedHashSet<>();
             for (String[] kind : new String[][] {{ComponentSteps.REDIS, "drill.redis"}, {ComponentSteps.STORAGE, "drill.storage"}}) {
@@ -167,7 +167,7 @@ public final class DrillRun {
 
         DatabaseSteps databases() {
             RestoreConfig r = config.restore();
-            return new DatabaseSteps(repository, manifest, target, r.jobs(), Path.of(r.tempDir()), progress, () -> { });
+            return new DatabaseSteps(repository, manifest, target, r.jobs(), Path.of(r.tempDir()), progress, () -> { }, "drill " + id);
         }
 
         boolean has(String kind) {
@@ -193,18 +193,6 @@ public final class DrillRun {
                         .map(r -> r.name() + ": " + r.detail()).collect(Collectors.joining("; ")));
             }
             return smoke.size() + " checks passed";
-        }
-
-        /** Drops what this drill created, and only that. */
-        String dropScratchDatabases() {
-            List<String> dropped = new ArrayList<>();
-            for (Journal.TargetDatabase d : journal.databases) {
-                if (d.creating) {
-                    target.drop(d.target);
-                    dropped.add(d.target);
-                }
-            }
-            return dropped.isEmpty() ? "nothing to drop" : "dropped " + String.join(", ", dropped);
         }
 
         DrillReport report(DrException failure, double rto, boolean keep) {

@@ -16,7 +16,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 final class JsonPatch {
     private final ArrayNode ops = JsonNodeFactory.instance.arrayNode();
 
-    JsonPatch test(String path, String value) {
+    JsonPatch test(String path, Object value) {
         return op("test", path, value);
     }
 

@@ -12,8 +12,8 @@ final class KubeErrors {
     static DrException failed(String what, String namespace, KubernetesClientException e) {
         String hint = switch (e.getCode()) {
             case 401 -> ": the credentials were refused (check the kubeconfig or the service account token)";
-            case 403 -> ": permission denied; dify-dr needs get/list/patch on deployments, list on pods, get/patch on configmaps and"
-                    + " secrets, and get/create/delete on leases in namespace " + namespace + " (the Role in runbooks/incident-restore.md)";
+            case 403 -> ": permission denied; dify-dr needs " + Permissions.restoreSummary() + " in namespace " + namespace
+                    + " (the Role in runbooks/incident-restore.md)";
             case 404 -> ": not found in namespace " + namespace;
             case 409 -> ": it was changed by someone else meanwhile";
             default -> ": " + (e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage());

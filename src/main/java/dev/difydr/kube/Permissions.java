@@ -6,18 +6,35 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
+import org.slf4j.LoggerFactory;
 
 /**
- * Asks the API server (SelfSubjectAccessReview) whether dify-dr may do everything a restore and its rollback do, so
- * that a missing permission stops the preflight instead of a rewire halfway through the night.
+ * The one list of what dify-dr may need to do in Dify's namespace, and the questions to the API server
+ * (SelfSubjectAccessReview) that find a missing permission in preflight instead of halfway through the night. The
+ * Role in the runbook is rendered from this list ({@link #roleYaml}), and so is the hint of a refused call.
  */
 public final class Permissions {
-    /** group, resource, verb — what a restore and its rollback need in Dify's namespace. */
-    private static final String[][] RESTORE = {
-            {"apps", "deployments", "get"}, {"apps", "deployments", "list"}, {"apps", "deployments", "patch"},
-            {"", "pods", "list"}, {"", "configmaps", "get"}, {"", "configmaps", "patch"},
-            {"", "secrets", "get"}, {"", "secrets", "patch"},
-            {"coordination.k8s.io", "leases", "get"}, {"coordination.k8s.io", "leases", "create"}, {"coordination.k8s.io", "leases", "delete"}};
+    /** One rule of the Role: API group, resource (or resource/subresource), verbs; {@code note} says when it is needed. */
+    public record Rule(String group, String resource, List<String> verbs, boolean restore, String note) {
+        String describe() {
+            return String.join("/", verbs) + " on " + resource;
+        }
+    }
+
+    public static final Rule POD_EXEC = new Rule("", "pods/exec", List.of("create"), false,
+            "only for a storage with \"pod:\" (backup, and restore --with storage into it; a restore's preflight asks for it)");
+
+    /** Rules with {@code restore} are what every restore and its rollback use; preflight asks for each. */
+    public static final List<Rule> RULES = List.of(
+            new Rule("apps", "deployments", List.of("get", "list", "patch"), true, null),
+            new Rule("", "pods", List.of("list"), true, null),
+            new Rule("", "configmaps", List.of("get", "patch"), true, null),
+            new Rule("", "secrets", List.of("get", "patch"), true, null),
+            new Rule("coordination.k8s.io", "leases", List.of("get", "create", "delete"), true, null),
+            new Rule("autoscaling", "horizontalpodautoscalers", List.of("list"), false,
+                    "optional: lets the plan warn about HorizontalPodAutoscalers on Dify's writers"),
+            POD_EXEC);
 
     private final KubernetesClient client;
     private final String namespace;
@@ -29,29 +46,51 @@ public final class Permissions {
 
     /** The permissions the server says are missing, as "verb resource"; an unanswered review counts as granted. */
     public List<String> missingForRestore() {
-        return missing(RESTORE);
+        return missing(RULES.stream().filter(Rule::restore).toArray(Rule[]::new));
     }
 
-    /** Of the given {group, resource[/subresource], verb} permissions, those the server says are missing. */
-    public List<String> missing(String[]... permissions) {
+    /** Of the given rules' permissions, those the server says are missing. */
+    public List<String> missing(Rule... rules) {
         List<String> missing = new ArrayList<>();
-        for (String[] p : permissions) {
-            String[] resource = p[1].split("/", 2);
-            SelfSubjectAccessReview review = new SelfSubjectAccessReviewBuilder().withNewSpec().withNewResourceAttributes()
-                    .withNamespace(namespace).withGroup(p[0]).withResource(resource[0]).withSubresource(resource.length > 1 ? resource[1] : null)
-                    .withVerb(p[2]).endResourceAttributes().endSpec().build();
-            try {
-                SelfSubjectAccessReview answer = client.authorization().v1().selfSubjectAccessReview().create(review);
-                if (answer.getStatus() != null && Boolean.FALSE.equals(answer.getStatus().getAllowed())) {
-                    missing.add(p[2] + " " + (p[0].isEmpty() ? "" : p[0] + "/") + p[1]);
+        for (Rule rule : rules) {
+            String[] resource = rule.resource().split("/", 2);
+            for (String verb : rule.verbs()) {
+                SelfSubjectAccessReview review = new SelfSubjectAccessReviewBuilder().withNewSpec().withNewResourceAttributes()
+                        .withNamespace(namespace).withGroup(rule.group()).withResource(resource[0]).withSubresource(resource.length > 1 ? resource[1] : null)
+                        .withVerb(verb).endResourceAttributes().endSpec().build();
+                try {
+                    SelfSubjectAccessReview answer = client.authorization().v1().selfSubjectAccessReview().create(review);
+                    if (answer.getStatus() != null && Boolean.FALSE.equals(answer.getStatus().getAllowed())) {
+                        missing.add(verb + " " + (rule.group().isEmpty() ? "" : rule.group() + "/") + rule.resource());
+                    }
+                } catch (KubernetesClientException e) {
+                    // A server that cannot review access still enforces it; the first refused call will say so.
+                    LoggerFactory.getLogger(Permissions.class).warn(
+                            "cannot ask the API server which permissions dify-dr has ({}); a missing one will show when it is used", e.getMessage());
+                    return missing;
                 }
-            } catch (KubernetesClientException e) {
-                // A server that cannot review access still enforces it; the first refused call will say so.
-                org.slf4j.LoggerFactory.getLogger(Permissions.class).warn(
-                        "cannot ask the API server which permissions dify-dr has ({}); a missing one will show when it is used", e.getMessage());
-                return missing;
             }
         }
         return missing;
+    }
+
+    /** What a restore needs, in one line, for messages. */
+    static String restoreSummary() {
+        return RULES.stream().filter(Rule::restore).map(Rule::describe).collect(Collectors.joining(", "));
+    }
+
+    /** The Role (and its binding to a service account) that grants every rule in the namespace. */
+    public static String roleYaml(String namespace) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n");
+        sb.append("metadata: {name: dify-dr-restore, namespace: ").append(namespace).append("}\nrules:\n");
+        for (Rule r : RULES) {
+            if (r.note() != null) {
+                sb.append("  # ").append(r.note()).append('\n');
+            }
+            sb.append("  - {apiGroups: [\"").append(r.group()).append("\"], resources: [\"").append(r.resource()).append("\"], verbs: [")
+                    .append(r.verbs().stream().map(v -> "\"" + v + "\"").collect(Collectors.joining(", "))).append("]}\n");
+        }
+        return sb.toString();
     }
 }

@@ -2,6 +2,7 @@ package dev.difydr.kube;
 
 import dev.difydr.DrException;
 import dev.difydr.Failure;
+import dev.difydr.repository.Json;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -10,8 +11,13 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -33,7 +39,7 @@ public final class Rewiring {
 
     /** What would stop these changes from being made: ConfigMaps or Secrets marked immutable. */
     public List<String> obstacles(List<EnvChange> changes) {
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         for (EnvChange c : changes) {
             EnvSource s = c.source();
             try {
@@ -55,9 +61,14 @@ public final class Rewiring {
         return out;
     }
 
+    /** Whether the change's value is {@code value} now. */
+    public boolean holds(EnvChange c, String value) {
+        return value.equals(current(c.source()));
+    }
+
     /** Values that hold neither side of their change any more: someone else has changed them since. */
     public List<String> conflicts(List<EnvChange> changes) {
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         for (EnvChange c : changes) {
             String current = current(c.source());
             if (!c.oldValue().equals(current) && !c.newValue().equals(current)) {
@@ -68,37 +79,67 @@ public final class Rewiring {
         return out;
     }
 
-    /** Sets each change to its new value ({@code forward}) or back to its old one; returns how many were changed. */
-    public int apply(List<EnvChange> changes, boolean forward) {
+    /**
+     * What {@link #apply} did. Every change and every restart is attempted even when an earlier one failed, so that a
+     * rollback puts back whatever it can; the failures are listed, one line each.
+     */
+    public record Result(int changed, int total, List<String> valueFailures, List<String> restartFailures) {
+        public boolean complete() {
+            return valueFailures.isEmpty() && restartFailures.isEmpty();
+        }
+
+        public String describe() {
+            String s = "changed " + changed + " of " + total + " values";
+            if (!valueFailures.isEmpty()) {
+                s += "; not changed: " + String.join("; ", valueFailures);
+            }
+            if (!restartFailures.isEmpty()) {
+                s += "; pods not restarted: " + String.join("; ", restartFailures);
+            }
+            return s;
+        }
+    }
+
+    /** Sets each change to its new value ({@code forward}) or back to its old one, then restarts the Deployments that read them. */
+    public Result apply(List<EnvChange> changes, boolean forward) {
         Set<String> restart = new LinkedHashSet<>();
+        List<String> valueFailures = new ArrayList<>();
         int changed = 0;
         for (EnvChange c : changes) {
             String from = forward ? c.oldValue() : c.newValue();
             String to = forward ? c.newValue() : c.oldValue();
-            String current = current(c.source());
-            if (to.equals(current)) {
+            try {
+                String current = current(c.source());
+                if (!to.equals(current)) {
+                    if (!from.equals(current)) {
+                        throw new DrException(Failure.KUBERNETES, c.source().describe() + " is '" + current + "', expected '" + from
+                                + "': it was changed by someone else meanwhile");
+                    }
+                    set(c.source(), from, to);
+                    changed++;
+                }
                 restart.addAll(c.deployments());
-                continue;
+            } catch (DrException e) {
+                valueFailures.add(e.getMessage());
             }
-            if (!from.equals(current)) {
-                throw new DrException(Failure.KUBERNETES, c.source().describe() + " is '" + current + "', expected '" + from
-                        + "': it was changed by someone else meanwhile");
-            }
-            set(c.source(), from, to);
-            restart.addAll(c.deployments());
-            changed++;
         }
         String now = Instant.now().toString();
+        List<String> restartFailures = new ArrayList<>();
         for (String deployment : restart) {
-            restart(deployment, now);
+            try {
+                restart(deployment, now);
+            } catch (DrException e) {
+                restartFailures.add(e.getMessage());
+            }
         }
-        return changed;
+        return new Result(changed, changes.size(), valueFailures, restartFailures);
     }
 
     private String current(EnvSource s) {
         try {
             return switch (s.kind()) {
-                case INLINE -> entry(Deployments.require(client, namespace, s.deployment()), s).getValue();
+                // An empty value is stored without its key: Kubernetes reads a missing value as ""
+                case INLINE -> Objects.toString(entry(Deployments.require(client, namespace, s.deployment()), s).getValue(), "");
                 case CONFIG_MAP -> {
                     var cm = client.configMaps().inNamespace(namespace).withName(s.object()).get();
                     yield cm == null || cm.getData() == null ? null : cm.getData().get(s.key());
@@ -124,7 +165,9 @@ public final class Rewiring {
                     List<Container> containers = s.init() ? pod.getInitContainers() : pod.getContainers();
                     int c = containers.indexOf(containers.stream().filter(x -> x.getName().equals(s.container())).findFirst().orElseThrow());
                     String path = "/spec/template/spec/" + (s.init() ? "initContainers/" : "containers/") + c + "/env/" + s.index();
-                    new JsonPatch().test(path + "/name", s.key()).test(path + "/value", from).replace(path + "/value", to)
+                    // The whole entry is tested: an empty value is stored as an entry without "value" (omitempty)
+                    Map<String, String> expected = from.isEmpty() ? Map.of("name", s.key()) : Map.of("name", s.key(), "value", from);
+                    new JsonPatch().test(path, expected).add(path + "/value", to)
                             .applyTo(client.apps().deployments().inNamespace(namespace).withName(s.deployment()));
                 }
                 case CONFIG_MAP -> {
@@ -150,16 +193,16 @@ public final class Rewiring {
         return Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Marks the pod template so that the Deployment replaces its pods, as {@code kubectl rollout restart} does. */
+    /**
+     * Marks the pod template so that the Deployment replaces its pods, as {@code kubectl rollout restart} does. A merge
+     * patch: it creates {@code annotations} where the template has none (the API server stores an empty map as no key
+     * at all, and fabric8 reads a missing map as an empty one, so the client cannot tell) and keeps the others.
+     */
     private void restart(String name, String when) {
+        var patch = Json.MAPPER.createObjectNode();
+        patch.putObject("spec").putObject("template").putObject("metadata").putObject("annotations").put(RESTARTED_AT, when);
         try {
-            var resource = client.apps().deployments().inNamespace(namespace).withName(name);
-            Deployment d = Deployments.require(client, namespace, name);
-            String annotations = "/spec/template/metadata/annotations";
-            JsonPatch patch = d.getSpec().getTemplate().getMetadata().getAnnotations() == null
-                    ? new JsonPatch().add(annotations, java.util.Map.of(RESTARTED_AT, when))
-                    : new JsonPatch().add(annotations + "/" + JsonPatch.segment(RESTARTED_AT), when);
-            patch.applyTo(resource);
+            client.apps().deployments().inNamespace(namespace).withName(name).patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
         } catch (KubernetesClientException e) {
             throw KubeErrors.failed("restart the pods of Deployment " + name, namespace, e);
         }

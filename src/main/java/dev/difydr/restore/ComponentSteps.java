@@ -94,6 +94,10 @@ public final class ComponentSteps {
         this.kubernetes = kubernetes;
     }
 
+    public Targets targets() {
+        return targets;
+    }
+
     /** The components of the backup to restore, with their targets; throws naming what is missing. */
     public List<Journal.ComponentTarget> plan(Set<String> with) {
         List<Journal.ComponentTarget> out = new ArrayList<>();

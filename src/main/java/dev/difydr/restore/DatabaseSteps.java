@@ -33,9 +33,11 @@ public final class DatabaseSteps {
     private final Path tempDir;
     private final Function<String, Progress> progress;
     private final Runnable save;
+    private final String marker;
 
+    /** {@code run} names the restore or drill ("restore 20261122T060000Z-k3m9qa"): the databases it creates carry its {@link #marker}. */
     public DatabaseSteps(Repository repository, Manifest manifest, PostgresLogicalRestore target, int jobs, Path tempDir,
-                         Function<String, Progress> progress, Runnable save) {
+                         Function<String, Progress> progress, Runnable save, String run) {
         this.repository = repository;
         this.manifest = manifest;
         this.target = target;
@@ -43,6 +45,12 @@ public final class DatabaseSteps {
         this.tempDir = tempDir;
         this.progress = progress;
         this.save = save;
+        this.marker = marker(run);
+    }
+
+    /** The comment a run puts on each database it creates: its proof, on resume or cleanup, that the database is its own. */
+    static String marker(String run) {
+        return "created by dify-dr " + run;
     }
 
     /** The logical dumps of a backup, refusing a backup that has none. */
@@ -71,7 +79,7 @@ public final class DatabaseSteps {
     }
 
     /** Refuses names that exist on the target, before anything is created; {@code hint} says how to choose others. */
-    public void checkFree(List<Journal.TargetDatabase> databases, String hint) {
+    public static void checkFree(PostgresLogicalRestore target, List<Journal.TargetDatabase> databases, String hint) {
         for (Journal.TargetDatabase d : databases) {
             if (!d.creating && target.exists(d.target)) {
                 throw new DrException(Failure.USAGE, "database '" + d.target + "' already exists on PostgreSQL " + target.where()
@@ -88,12 +96,14 @@ public final class DatabaseSteps {
             }
             if (d.creating && target.exists(d.target)) {
                 log.info("dropping the unfinished database '{}' left by the interrupted run that created it", d.target);
-                target.drop(d.target);
+                target.dropOwn(d.target, marker, d.oid);
             }
             d.creating = true;
+            d.oid = null;
             save.run();
             long start = System.nanoTime();
-            target.create(d.target, d.owner);
+            d.oid = target.create(d.target, d.owner, marker);
+            save.run();
             Artifact artifact = artifact(d);
             log.info("restoring {} into database '{}' on {}", d.artifact, d.target, target.where());
             PostgresLogicalRestore.Restored r;
@@ -115,6 +125,29 @@ public final class DatabaseSteps {
     private Artifact artifact(Journal.TargetDatabase d) {
         return manifest.artifacts().stream().filter(a -> a.path().equals(d.artifact)).findFirst()
                 .orElseThrow(() -> new DrException(Failure.VERIFY, "manifest of " + manifest.id() + " has no artifact " + d.artifact));
+    }
+
+    /**
+     * Drops the databases this run created, and only those: a database that existed before (a CREATE that failed on
+     * it) or that does not carry this run's marker is left alone and named in the result.
+     */
+    public String dropCreated(List<Journal.TargetDatabase> databases) {
+        List<String> dropped = new ArrayList<>();
+        List<String> left = new ArrayList<>();
+        for (Journal.TargetDatabase d : databases) {
+            if (!d.creating || !target.exists(d.target)) {
+                continue;
+            }
+            try {
+                target.dropOwn(d.target, marker, d.oid);
+                dropped.add(d.target);
+            } catch (DrException e) {
+                log.warn("{}", e.getMessage());
+                left.add(d.target);
+            }
+        }
+        String out = dropped.isEmpty() ? "nothing to drop" : "dropped " + String.join(", ", dropped);
+        return left.isEmpty() ? out : out + "; left alone (not created by this run): " + String.join(", ", left);
     }
 
     /** Compares row counts and {@code alembic_version} with the manifest; throws, naming every difference. */

@@ -1,11 +1,13 @@
 package dev.difydr.restore;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonValue;
 import dev.difydr.kube.EnvChange;
 import dev.difydr.smoke.SmokeResult;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Everything a restore decided and did, rewritten after every step so that a crashed restore can be resumed or
@@ -14,13 +16,29 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public final class Journal {
-    public static final String PLANNED = "planned";
-    public static final String RUNNING = "running";
-    public static final String COMPLETED = "completed";
-    public static final String ROLLING_BACK = "rolling_back";
-    public static final String ROLLED_BACK = "rolled_back";
-    public static final String ROLLBACK_FAILED = "rollback_failed";
-    public static final String FAILED = "failed";
+    /** Where a restore stands; written in lower case ({@code rolled_back}) in the journal and in JSON output. */
+    public enum State {
+        PLANNED, RUNNING, COMPLETED, ROLLING_BACK, ROLLED_BACK, ROLLBACK_FAILED, FAILED;
+
+        @JsonValue
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public String text() {
+            return label().replace('_', ' ');
+        }
+    }
+
+    /** Where one step stands. */
+    public enum StepStatus {
+        RUNNING, COMPLETED, FAILED;
+
+        @JsonValue
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     public int formatVersion = 1;
     public String id;
@@ -28,7 +46,7 @@ public final class Journal {
     public String deployment;
     public String toolVersion;
     public String namespace;
-    public String state = PLANNED;
+    public State state = State.PLANNED;
     public Instant createdAt;
     public Instant finishedAt;
     /** The server the new databases are created on; Dify's DB_HOST/DB_PORT are rewired to it when {@code moveServer}. */
@@ -55,6 +73,8 @@ public final class Journal {
     public List<SmokeResult> rollbackSmoke = new ArrayList<>();
     public String failure;
     public String rollbackFailure;
+    /** What a rollback could not undo, one line each: empty when Dify is back as it was. */
+    public List<String> notUndone = new ArrayList<>();
 
     /** A database of the backup and the new database it goes into. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -64,8 +84,14 @@ public final class Journal {
         public String owner;
         public String artifact;
         public long plainBytes;
-        /** Set just before CREATE DATABASE: a database of this name found on resume was made by this restore. */
+        /**
+         * Set just before CREATE DATABASE. A database of this name found on resume is dropped only when it proves it
+         * was made by this run: its comment is this run's {@link DatabaseSteps#marker} and, when the local journal
+         * recorded it, its OID is {@code oid}. The journal alone proves nothing: a copy in a bucket can be edited.
+         */
         public boolean creating;
+        /** The OID of the database this run created, recorded right after CREATE DATABASE. */
+        public Long oid;
         public boolean restored;
         public String method;
         public Integer jobs;
@@ -123,7 +149,7 @@ public final class Journal {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static final class StepRecord {
         public String name;
-        public String status;
+        public StepStatus status;
         public Instant startedAt;
         public Instant finishedAt;
         public Double seconds;
@@ -140,5 +166,10 @@ public final class Journal {
 
     public StepRecord step(String name) {
         return steps.stream().filter(s -> s.name.equals(name)).findFirst().orElse(null);
+    }
+
+    /** Whether the named step of the restore has begun (it may have changed something even if it did not finish). */
+    public boolean began(String name) {
+        return step(name) != null;
     }
 }

@@ -16,16 +16,16 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
     @JsonIgnore
     public int exitCode() {
         return switch (journal.state) {
-            case Journal.ROLLED_BACK -> journal.rollbackRequested ? 0 : Failure.ROLLED_BACK.exitCode();
-            case Journal.ROLLBACK_FAILED, Journal.ROLLING_BACK -> Failure.ROLLBACK_FAILED.exitCode();
-            case Journal.FAILED -> Failure.INTERNAL.exitCode();
+            case ROLLED_BACK -> journal.rollbackRequested ? 0 : Failure.ROLLED_BACK.exitCode();
+            case ROLLBACK_FAILED, ROLLING_BACK -> Failure.ROLLBACK_FAILED.exitCode();
+            case FAILED -> Failure.INTERNAL.exitCode();
             default -> 0;
         };
     }
 
     @Override
     public String toText() {
-        return Journal.PLANNED.equals(journal.state) ? plan() : outcome();
+        return journal.state == Journal.State.PLANNED ? plan() : outcome();
     }
 
     private String plan() {
@@ -93,7 +93,7 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
     private String outcome() {
         Journal j = journal;
         StringBuilder sb = new StringBuilder();
-        sb.append("Restore ").append(j.id).append(" of backup ").append(j.backupId).append(": ").append(j.state.replace('_', ' ')).append('\n');
+        sb.append("Restore ").append(j.id).append(" of backup ").append(j.backupId).append(": ").append(j.state.text()).append('\n');
         steps(sb, j.steps);
         for (Journal.TargetDatabase d : j.databases) {
             sb.append("  database ").append(d.source).append(" -> ").append(d.target).append(" on ").append(j.targetHost).append(':').append(j.targetPort)
@@ -116,15 +116,23 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
         if (j.rollbackFailure != null) {
             sb.append("Rollback failure: ").append(j.rollbackFailure).append('\n');
         }
+        if (!j.rollback.isEmpty()) {
+            List<String> undone = j.rollback.stream().filter(s -> s.status == Journal.StepStatus.COMPLETED).map(s -> s.name).toList();
+            sb.append("Undone: ").append(undone.isEmpty() ? "nothing" : String.join(", ", undone)).append('\n');
+            if (!j.notUndone.isEmpty()) {
+                sb.append("Not undone:\n");
+                j.notUndone.forEach(n -> sb.append("  - ").append(n).append('\n'));
+            }
+        }
         warnings(sb);
         switch (j.state) {
-            case Journal.COMPLETED -> sb.append("Dify now reads ").append(String.join(", ", j.databases.stream().map(d -> d.target).toList()))
+            case COMPLETED -> sb.append("Dify now reads ").append(String.join(", ", j.databases.stream().map(d -> d.target).toList()))
                     .append(". Update postgres.databases in the dify-dr configuration so that the next backups cover them, and DB_DATABASE")
                     .append(" in the Helm values or GitOps source, or the next upgrade points Dify back at the old databases.\n")
                     .append("Undo with: dify-dr restore --rollback ").append(j.id).append('\n');
-            case Journal.ROLLED_BACK -> sb.append("Dify runs on its old databases again with the recorded replicas. The restored copies were kept: ")
+            case ROLLED_BACK -> sb.append("Dify runs on its old databases again with the recorded replicas. The restored copies were kept: ")
                     .append(String.join(", ", j.databases.stream().filter(d -> d.creating).map(d -> d.target).toList())).append('\n');
-            case Journal.ROLLBACK_FAILED -> sb.append("Dify needs an operator: fix the cause above, then run: dify-dr restore --rollback ")
+            case ROLLBACK_FAILED -> sb.append("Dify needs an operator: fix the cause above, then run: dify-dr restore --rollback ")
                     .append(j.id).append(" (it continues from the failed step)\n");
             default -> sb.append("Continue with: dify-dr restore --resume ").append(j.id).append(", or undo with: dify-dr restore --rollback ")
                     .append(j.id).append('\n');
@@ -135,7 +143,7 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
 
     private static void steps(StringBuilder sb, List<Journal.StepRecord> steps) {
         for (Journal.StepRecord s : steps) {
-            sb.append(String.format("  %-24s %-9s %8s  %s%n", s.name, s.status, s.seconds == null ? "" : String.format("%.1f s", s.seconds),
+            sb.append(String.format("  %-24s %-9s %8s  %s%n", s.name, s.status.label(), s.seconds == null ? "" : String.format("%.1f s", s.seconds),
                     s.error != null ? s.error : s.detail == null ? "" : s.detail));
         }
     }

@@ -29,7 +29,7 @@ public final class Steps {
     /** Runs a step whose body returns a one-line account of what it did. */
     public void run(String name, Supplier<String> body) {
         Journal.StepRecord r = records.stream().filter(s -> s.name.equals(name)).findFirst().orElse(null);
-        if (r != null && "completed".equals(r.status)) {
+        if (r != null && r.status == Journal.StepStatus.COMPLETED) {
             return;
         }
         listener.before(name);
@@ -37,7 +37,7 @@ public final class Steps {
             r = new Journal.StepRecord(name);
             records.add(r);
         }
-        r.status = "running";
+        r.status = Journal.StepStatus.RUNNING;
         r.startedAt = clock.instant();
         r.finishedAt = null;
         r.error = null;
@@ -47,16 +47,42 @@ public final class Steps {
         try {
             r.detail = body.get();
         } catch (RuntimeException e) {
-            r.status = "failed";
+            r.status = Journal.StepStatus.FAILED;
             r.error = e instanceof DrException d ? d.getMessage() : e.toString();
             finish(r, start);
             log.error("step {}: failed after {} s: {}", name, r.seconds, r.error);
             throw e;
         }
-        r.status = "completed";
+        r.status = Journal.StepStatus.COMPLETED;
         finish(r, start);
         log.info("step {}: completed in {} s{}", name, r.seconds, r.detail == null || r.detail.isEmpty() ? "" : ": " + r.detail);
         listener.after(name);
+    }
+
+    /**
+     * Runs a step like {@link #run}, but a failure is recorded in the step and the log instead of thrown: a rollback
+     * attempts every action, whatever happened to the one before.
+     */
+    public boolean attempt(String name, Supplier<String> body) {
+        try {
+            run(name, body);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Forgets every step from the first one that did not complete: when steps are attempted past a failure, a later
+     * step that completed was based on the failed one, so a second run must do it again.
+     */
+    public void redoFromFirstUnfinished() {
+        for (int i = 0; i < records.size(); i++) {
+            if (records.get(i).status != Journal.StepStatus.COMPLETED) {
+                records.subList(i, records.size()).clear();
+                return;
+            }
+        }
     }
 
     private void finish(Journal.StepRecord r, long start) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Checks a backup against its manifest: every artifact present with its recorded size, and with {@code readData}
@@ -28,12 +29,19 @@ public final class VerifyRun {
     }
 
     public VerifyResult run(String idOrLatest, boolean readData) {
-        Manifest manifest = repository.resolve(idOrLatest);
+        return run(repository.resolve(idOrLatest), a -> readData);
+    }
+
+    /** Checks every artifact's size, and re-reads those {@code readData} accepts. */
+    public VerifyResult run(Manifest manifest, Predicate<Artifact> readData) {
         List<VerifyResult.Check> checks = new ArrayList<>();
+        boolean readAll = true;
         for (Artifact a : manifest.artifacts()) {
-            checks.add(check(a, readData));
+            boolean read = readData.test(a);
+            readAll &= read;
+            checks.add(check(a, read));
         }
-        return new VerifyResult(manifest.id(), readData, checks);
+        return new VerifyResult(manifest.id(), readAll, checks);
     }
 
     private VerifyResult.Check check(Artifact a, boolean readData) {

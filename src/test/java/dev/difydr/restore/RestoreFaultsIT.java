@@ -54,9 +54,9 @@ class RestoreFaultsIT extends RestoreTestBase {
         }
         Journal j = workflow.run(workflow.plan(latest()));
 
-        assertThat(j.state).as(j.rollbackFailure).isEqualTo(Journal.ROLLED_BACK);
+        assertThat(j.state).as(j.rollbackFailure).isEqualTo(Journal.State.ROLLED_BACK);
         assertThat(j.failure).contains("injected failure after " + failAfter);
-        assertThat(j.rollback).extracting(s -> s.status).containsOnly("completed");
+        assertThat(j.rollback).extracting(s -> s.status).containsOnly(Journal.StepStatus.COMPLETED);
         assertThat(new RestoreReport(j, "", "").exitCode()).isEqualTo(9);
         assertDifyAsBefore(before);
         assertThat(tb.databases()).contains("dify", "dify_plugin");
@@ -79,8 +79,8 @@ class RestoreFaultsIT extends RestoreTestBase {
 
         Journal j = workflow.run(workflow.plan(latest()));
 
-        assertThat(j.state).as(j.rollbackFailure).isEqualTo(Journal.ROLLED_BACK);
-        assertThat(j.step("scale-up").status).isEqualTo("failed");
+        assertThat(j.state).as(j.rollbackFailure).isEqualTo(Journal.State.ROLLED_BACK);
+        assertThat(j.step("scale-up").status).isEqualTo(Journal.StepStatus.FAILED);
         assertThat(j.failure).contains(chart.api()).containsAnyOf("progress deadline", "did not become ready");
         assertThat(j.rollbackSmoke).isNotEmpty().allSatisfy(r -> assertThat(r.ok()).isTrue());
         assertDifyAsBefore(before);
@@ -141,7 +141,7 @@ class RestoreFaultsIT extends RestoreTestBase {
         scale(chart.api(), 3);
         cluster.controller().pause();
         Process cli = spawn(config(""), "restore", "latest", "--yes");
-        Path journal = awaitJournal(j -> j.step("scale-down") != null && "running".equals(j.step("scale-down").status));
+        Path journal = awaitJournal(j -> j.step("scale-down") != null && j.step("scale-down").status == Journal.StepStatus.RUNNING);
         cli.destroyForcibly().waitFor();
         cluster.controller().resume();
         String id = journal.getParent().getFileName().toString();
@@ -174,7 +174,7 @@ class RestoreFaultsIT extends RestoreTestBase {
                 "  databases: [dify, dify_plugin]\n  binDir: " + bin + "\n"));
         Process cli = spawn(slow, "restore", "latest", "--yes");
         Path journal = awaitJournal(j -> j.databases.stream().anyMatch(d -> d.creating) && j.step("restore-databases") != null
-                && "running".equals(j.step("restore-databases").status));
+                && j.step("restore-databases").status == Journal.StepStatus.RUNNING);
         awaitDatabase(copyOf("dify"));
         List<ProcessHandle> children = cli.descendants().toList();
         cli.destroyForcibly().waitFor();

@@ -73,10 +73,15 @@ public final class PostgresLogicalRestore {
         }
     }
 
-    /** Creates an empty database owned by {@code owner}; refuses, never replaces, one that exists. */
-    public void create(String database, String owner) {
+    /**
+     * Creates an empty database owned by {@code owner}, with {@code marker} as its comment; refuses, never replaces, one
+     * that exists. Returns its OID.
+     */
+    public long create(String database, String owner, String marker) {
         try (Connection c = server.connect("postgres"); Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + quote(database) + " OWNER " + quote(owner) + " TEMPLATE template0");
+            s.execute("COMMENT ON DATABASE " + quote(database) + " IS '" + marker.replace("'", "''") + "'");
+            return identity(c, database).oid();
         } catch (SQLException e) {
             if (DUPLICATE_DATABASE.equals(e.getSQLState())) {
                 throw new DrException(Failure.USAGE, "database '" + database + "' was created by someone else on PostgreSQL " + where()
@@ -86,9 +91,35 @@ public final class PostgresLogicalRestore {
         }
     }
 
-    /** Drops a database dify-dr created itself (a drill's scratch copy, or a restore's unfinished one). */
-    public void drop(String database) {
+    private record Identity(long oid, String comment) {
+    }
+
+    private static Identity identity(Connection c, String database) throws SQLException {
+        try (var ps = c.prepareStatement("SELECT oid, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = ?")) {
+            ps.setString(1, database);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new Identity(rs.getLong(1), rs.getString(2)) : null;
+            }
+        }
+    }
+
+    /**
+     * Drops a database that dify-dr created itself: one whose comment is {@code marker} and, when {@code oid} is known,
+     * whose OID is {@code oid}. Anything else is refused: what a journal says is no proof, since a journal can be
+     * edited where it is stored. A database that does not exist is nothing to do.
+     */
+    public void dropOwn(String database, String marker, Long oid) {
         try (Connection c = server.connect("postgres"); Statement s = c.createStatement()) {
+            Identity found = identity(c, database);
+            if (found == null) {
+                return;
+            }
+            if (!marker.equals(found.comment()) || oid != null && oid != found.oid()) {
+                throw new DrException(Failure.USAGE, "database '" + database + "' on PostgreSQL " + where() + " was not created by this run"
+                        + " of dify-dr (" + (marker.equals(found.comment()) ? "its OID is " + found.oid() + ", not " + oid
+                        : "its comment is not '" + marker + "'") + "), so it is not dropped; if it is an unfinished copy you want gone,"
+                        + " drop it yourself (DROP DATABASE " + quote(database) + ") and run again");
+            }
             s.execute("DROP DATABASE IF EXISTS " + quote(database) + " WITH (FORCE)");
         } catch (SQLException e) {
             throw new DrException(Failure.SOURCE, "cannot drop database '" + database + "' on PostgreSQL " + where() + ": " + e.getMessage(), e);

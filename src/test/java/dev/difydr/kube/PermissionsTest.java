@@ -1,0 +1,29 @@
+package dev.difydr.kube;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The Role the runbook tells operators to apply is the one the code asks for, rule by rule. */
+class PermissionsTest {
+
+    @Test
+    void theRunbookRoleIsRenderedFromTheRules() throws IOException {
+        String runbook = Files.readString(Path.of("runbooks/incident-restore.md"));
+
+        assertThat(runbook).contains(Permissions.roleYaml("dify"));
+    }
+
+    @Test
+    void everyRestoreRuleIsInTheRoleAndTheRefusalHint() {
+        String role = Permissions.roleYaml("dify");
+        for (Permissions.Rule r : Permissions.RULES) {
+            assertThat(role).contains("resources: [\"" + r.resource() + "\"]");
+        }
+        assertThat(Permissions.restoreSummary()).contains("get/create/delete on leases", "get/patch on secrets")
+                .doesNotContain("pods/exec", "horizontalpodautoscalers");
+    }
+}
