@@ -3,11 +3,18 @@ package dev.difydr.drill;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.difydr.config.Config;
+import dev.difydr.config.ConfigLoader;
+import dev.difydr.pipeline.Progress;
+import dev.difydr.repository.Repository;
+import dev.difydr.restore.StepListener;
+import dev.difydr.store.Stores;
 import dev.difydr.testsupport.CliRun;
 import dev.difydr.testsupport.DifyTestbed;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -162,5 +169,33 @@ class DrillIT {
         } finally {
             Files.writeString(manifest, original);
         }
+    }
+
+    @Test
+    void aFixedScratchNameThatSomeoneCreatedMeanwhileIsNotDropped() {
+        Path config = tb.config("drill", """
+                drill:
+                  databases: {dify: dify_drill_fixed, dify_plugin: dify_plugin_drill_fixed}
+                """);
+        // Created after the preflight found the name free, just before the drill's CREATE DATABASE: it is not the drill's.
+        StepListener someoneElse = new StepListener() {
+            @Override
+            public void before(String step) {
+                if (step.equals("restore-databases")) {
+                    tb.pg.createDatabase("dify_drill_fixed");
+                    tb.pg.psql("dify_drill_fixed", "-c", "CREATE TABLE precious (v text); INSERT INTO precious VALUES ('kept')");
+                }
+            }
+        };
+        Config loaded = new ConfigLoader().load(config);
+        try (Repository repository = new Repository(Stores.open(loaded.repository()), loaded.deployment())) {
+            DrillReport report = new DrillRun(loaded, repository, label -> Progress.none(), someoneElse, Clock.systemUTC())
+                    .run("latest", false, false, false);
+
+            assertThat(report.status()).isEqualTo("failed");
+            assertThat(report.failure()).contains("dify_drill_fixed");
+        }
+        assertThat(tb.databases()).contains("dify_drill_fixed");
+        assertThat(tb.pg.psql("dify_drill_fixed", "-At", "-c", "SELECT v FROM precious").strip()).isEqualTo("kept");
     }
 }

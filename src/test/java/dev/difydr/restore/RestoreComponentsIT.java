@@ -133,6 +133,36 @@ class RestoreComponentsIT extends RestoreTestBase {
         }
     }
 
+    /**
+     * A stored artifact damaged after its backup (same size, other bytes) is found in preflight, by reading it end to
+     * end, before any writer stops or any key or file reaches a live target.
+     */
+    @Test
+    void aDamagedStorageOrRedisArtifactIsRefusedBeforeAnythingIsStoppedOrWritten() throws IOException {
+        String before = clusterState();
+        for (String artifact : List.of("storage/app.tar.zst", "redis/dump.rdb.zst")) {
+            Path stored = tb.repository.resolve("dify/backups/" + complete + "/" + artifact);
+            byte[] original = Files.readAllBytes(stored);
+            byte[] damaged = original.clone();
+            damaged[damaged.length - 5] ^= 0x40;
+            Files.write(stored, damaged);
+            try {
+                CliRun run = restore(complete, "--yes");
+
+                assertThat(run.code()).as(run.everything()).isEqualTo(Failure.VERIFY.exitCode());
+                assertThat(run.everything()).contains("fails verification, refusing to restore it", artifact);
+                assertThat(clusterState()).isEqualTo(before);
+                assertThat(Files.exists(restoredStorage)).isFalse();
+                try (Jedis jedis = target.jedis()) {
+                    assertThat(jedis.dbSize()).isZero();
+                }
+                assertThat(tb.databases()).noneMatch(db -> db.contains("_restore_"));
+            } finally {
+                Files.write(stored, original);
+            }
+        }
+    }
+
     @Test
     void restoresRedisAndStorageWithTheDatabasesAndChecksEveryTenantsKey() {
         CliRun run = restore(complete, "--yes");

@@ -194,6 +194,47 @@ class RestoreFaultsIT extends RestoreTestBase {
         assertDifyAsBefore(before);
     }
 
+    /**
+     * A journal edited where it is stored (the repository) names the live database as the unfinished copy: resume must
+     * not drop it. The database carries no marker of this restore, so the drop is refused and the restore rolls back.
+     */
+    @Test
+    void anEditedJournalCannotMakeResumeDropTheLiveDatabase() throws Exception {
+        DifyChart chart = DifyChart.douban("prod");
+        start(chart);
+        String before = clusterState();
+        String liveDump = tb.pg.comparableDump("dify");
+        RestoreWorkflow crashing = workflow(new StepListener() {
+            @Override
+            public void after(String step) {
+                if (step.equals("scale-down")) {
+                    throw new StopHere();
+                }
+            }
+        });
+        Journal planned = crashing.plan(latest());
+        assertThatThrownBy(() -> crashing.run(planned)).isInstanceOf(StopHere.class);
+        Files.delete(tmp.resolve("state/dify/restores/" + planned.id + "/journal.json"));
+        Path stored = tb.repository.resolve("dify/restores/" + planned.id + "/journal.json");
+        var journal = (com.fasterxml.jackson.databind.node.ObjectNode) dev.difydr.repository.Json.MAPPER.readTree(stored.toFile());
+        var main = (com.fasterxml.jackson.databind.node.ObjectNode) journal.withArray("databases").get(0);
+        assertThat(main.get("source").asText()).isEqualTo("dify");
+        main.put("target", "dify").put("creating", true);
+        Files.writeString(stored, journal.toString());
+
+        CliRun resumed = cli("restore", "--resume", planned.id);
+
+        assertThat(resumed.code()).as(resumed.everything()).isEqualTo(9);
+        assertThat(resumed.out()).contains("database 'dify'", "was not created by this run of dify-dr", "rolled back");
+        assertThat(tb.databases()).contains("dify");
+        assertThat(tb.pg.comparableDump("dify")).isEqualTo(liveDump);
+        assertDifyAsBefore(before);
+    }
+
+    /** Stands for the process dying: an Error the workflow does not handle, so the journal stays as it was. */
+    private static final class StopHere extends Error {
+    }
+
     private Process spawn(Path config, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "dev.difydr.Main", "--config", config.toString()));
