@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -16,18 +15,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * A Kubernetes API for tests: the fabric8 mock server in CRUD mode on plain HTTP at {@code 127.0.0.1} (random port),
- * so that a CLI in another process can reach it by URL, with namespace {@code dify} and a {@link FakeController}
- * acting as the Deployment controller and kubelet.
+ * so that a CLI in another process can reach it by URL, storing and patching objects as kube-apiserver does
+ * ({@link ApiServerDispatcher}), with namespace {@code dify} and a {@link FakeController} acting as the Deployment
+ * controller and kubelet.
  */
 public final class KubeCluster implements AutoCloseable {
     public static final String NAMESPACE = "dify";
@@ -50,7 +47,7 @@ public final class KubeCluster implements AutoCloseable {
     public static KubeCluster start() {
         MOCK_LOG.setLevel(Level.WARNING);
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(),
-                new HashMap<>(), new KubernetesCrudDispatcher(), false);
+                new HashMap<>(), new ApiServerDispatcher(), false);
         InetAddress loopback = InetAddress.getLoopbackAddress();
         server.init(loopback, 0);
         KubeCluster cluster = new KubeCluster(server, "http://" + loopback.getHostAddress() + ":" + server.getPort());
@@ -86,7 +83,7 @@ public final class KubeCluster implements AutoCloseable {
         return controller;
     }
 
-    /** Creates every object of a multi-document YAML stream on the classpath in the namespace. */
+    /** Creates every object of a multi-document YAML stream on the classpath in the namespace (stored normalised). */
     public void load(String classpathResource) {
         try (InputStream in = KubeCluster.class.getResourceAsStream(classpathResource)) {
             if (in == null) {
@@ -100,15 +97,10 @@ public final class KubeCluster implements AutoCloseable {
         }
     }
 
-    /**
-     * Creates or replaces an Opaque Secret. The values go into {@code data} (base64), as the API server would store
-     * them: the mock keeps {@code stringData} as sent.
-     */
+    /** Creates or replaces an Opaque Secret; the server stores the values in {@code data}, as Kubernetes does. */
     public void secret(String name, Map<String, String> stringData) {
-        Map<String, String> data = new LinkedHashMap<>();
-        stringData.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
         Secret secret = new SecretBuilder().withNewMetadata().withName(name).withNamespace(NAMESPACE).endMetadata()
-                .withType("Opaque").withData(data).build();
+                .withType("Opaque").withStringData(stringData).build();
         client.secrets().inNamespace(NAMESPACE).resource(secret).createOr(NonDeletingOperation::update);
     }
 
