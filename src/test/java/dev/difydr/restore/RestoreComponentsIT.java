@@ -14,8 +14,6 @@ import dev.difydr.testsupport.RedisServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -57,17 +55,7 @@ class RestoreComponentsIT extends RestoreTestBase {
         tenants = List.of(tb.pg.psql("dify", "-At", "-c", "SELECT id FROM tenants ORDER BY id").strip().split("\n"));
         assertThat(tenants).hasSizeGreaterThan(1);
         storage = tmp.resolve("app-storage");
-        for (String tenant : tenants) {
-            Path key = storage.resolve(PrivkeysCheck.keyPath(tenant));
-            Files.createDirectories(key.getParent());
-            Files.writeString(key, "-----BEGIN RSA PRIVATE KEY-----\n" + tenant + "\n-----END RSA PRIVATE KEY-----\n");
-            Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
-            Path upload = storage.resolve("upload_files/" + tenant + "/résumé für " + tenant + ".pdf");
-            Files.createDirectories(upload.getParent());
-            Files.write(upload, new byte[70_000 + tenant.hashCode() % 1000]);
-            Files.setLastModifiedTime(upload, FileTime.fromMillis(1_700_000_000_000L));
-        }
-        Files.createSymbolicLink(storage.resolve("latest-upload"), Path.of("upload_files/" + tenants.get(0)));
+        StorageFixture.writeTenantTree(storage, tenants);
         storageBackedUp = TreeSnapshot.of(storage);
         complete = backup();
         Files.delete(storage.resolve(PrivkeysCheck.keyPath(tenants.get(tenants.size() - 1))));

@@ -86,6 +86,87 @@ class RestoreFaultsIT extends RestoreTestBase {
         assertDifyAsBefore(before);
     }
 
+    /**
+     * The writers were stopped before the values went back, so the pods the rollback starts read the old values: a
+     * restart annotation that the cluster refuses must not keep Dify down.
+     */
+    @Test
+    void aRefusedRestartAnnotationDoesNotStopTheRollbackFromBringingDifyBack() {
+        DifyChart chart = DifyChart.douban("dify");
+        start(chart);
+        scale(chart.api(), 2);
+        String before = clusterState();
+        cluster.controller().failRollout(chart.api(), true);
+        RestoreWorkflow workflow = workflow(new StepListener() {
+            @Override
+            public void before(String step) {
+                if (step.equals("rollback-scale-down")) {
+                    cluster.controller().failRollout(chart.api(), false);
+                    cluster.refuseWrites((method, path, type) -> path.contains("/deployments/") && type.startsWith("application/merge-patch+json"));
+                }
+            }
+        });
+
+        Journal j = workflow.run(workflow.plan(latest()));
+
+        assertThat(j.state).as(j.rollbackFailure).isEqualTo(Journal.State.ROLLED_BACK);
+        assertThat(j.notUndone).isEmpty();
+        assertThat(j.warnings).anySatisfy(w -> assertThat(w).contains("the restart annotation could not be written", "denied the request"));
+        assertThat(new RestoreReport(j, "", "").exitCode()).isEqualTo(9);
+        assertThat(replicas(chart.api())).isEqualTo(2);
+        assertDifyAsBefore(before);
+    }
+
+    /**
+     * A value that cannot be put back holds the Deployments that read it at 0 (they would read the restored database
+     * while the others read the old one); every other action still happens, the report names what was not undone,
+     * and a second rollback, once the cause is gone, finishes the job.
+     */
+    @Test
+    void aValueThatCannotBePutBackHoldsOnlyItsReadersAndASecondRollbackFinishes() {
+        DifyChart chart = DifyChart.boris("prod");
+        start(chart);
+        String before = clusterState();
+        String apiSettings = "/configmaps/" + chart.api();
+        RestoreWorkflow workflow = workflow(new StepListener() {
+            @Override
+            public void before(String step) {
+                if (step.equals("rollback-scale-down")) {
+                    cluster.refuseWrites((method, path, type) -> path.endsWith(apiSettings));
+                }
+            }
+
+            @Override
+            public void after(String step) {
+                if (step.equals("scale-up")) {
+                    throw new IllegalStateException("injected failure after " + step);
+                }
+            }
+        });
+
+        Journal j = workflow.run(workflow.plan(latest()));
+
+        assertThat(j.state).isEqualTo(Journal.State.ROLLBACK_FAILED);
+        assertThat(new RestoreReport(j, "", "").exitCode()).isEqualTo(11);
+        assertThat(j.notUndone).anySatisfy(n -> assertThat(n).startsWith("rewire-back").contains("ConfigMap/" + chart.api() + " key DB_DATABASE"))
+                .anySatisfy(n -> assertThat(n).startsWith("scale-back-up").contains("kept at 0 replicas", chart.api()));
+        assertThat(new RestoreReport(j, "", "").toText()).contains("Not undone:", "Undone: rollback-scale-down");
+        assertThat(replicas(chart.api())).isZero();
+        for (String[] w : new String[][] {{chart.worker(), chart.workerContainer()}, {chart.beat(), chart.beatContainer()}}) {
+            awaitPods(w[0], 1);
+            assertThat(databaseOf(w[0], w[1])).as(w[0]).isEqualTo("dify");
+        }
+        assertThat(databaseOf(chart.plugin(), chart.pluginContainer())).isEqualTo("dify_plugin");
+        assertThat(k8s().leases().withName("dify-dr-restore").get()).as("the lock stays while Dify needs an operator").isNotNull();
+
+        cluster.refuseWrites(null);
+        Journal again = workflow(StepListener.NONE).rollback(j.id);
+
+        assertThat(again.state).as(again.rollbackFailure).isEqualTo(Journal.State.ROLLED_BACK);
+        assertDifyAsBefore(before);
+        assertThat(k8s().leases().withName("dify-dr-restore").get()).isNull();
+    }
+
     @Test
     void validationMismatchStopsBeforeRewiring() throws IOException {
         DifyChart chart = DifyChart.douban("prod");

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -67,6 +68,16 @@ final class ApiServerDispatcher extends KubernetesCrudDispatcher {
 
     /** Makes each read-modify-write atomic: all writes come through here. */
     private final Object writes = new Object();
+    /** Writes a test wants refused, as an admission webhook or a policy would refuse them: 403 Forbidden. */
+    private volatile Predicate<RecordedRequest> refused = r -> false;
+
+    void refuse(Predicate<RecordedRequest> which) {
+        refused = which;
+    }
+
+    private MockResponse refusal() {
+        return status(403, "Forbidden", "admission webhook \"test.difydr.dev\" denied the request", null);
+    }
 
     private record Target(String objectPath, String group, String plural, String name, String subresource) {
         String resource() {
@@ -76,6 +87,9 @@ final class ApiServerDispatcher extends KubernetesCrudDispatcher {
 
     @Override
     public MockResponse handleCreate(RecordedRequest request) {
+        if (refused.test(request)) {
+            return refusal();
+        }
         synchronized (writes) {
             ObjectNode body;
             try {
@@ -92,6 +106,9 @@ final class ApiServerDispatcher extends KubernetesCrudDispatcher {
 
     @Override
     public MockResponse handleUpdate(RecordedRequest request) {
+        if (refused.test(request)) {
+            return refusal();
+        }
         synchronized (writes) {
             Target target = target(request.getPath());
             ObjectNode current = target == null ? null : current(target);
@@ -108,6 +125,9 @@ final class ApiServerDispatcher extends KubernetesCrudDispatcher {
 
     @Override
     public MockResponse handlePatch(RecordedRequest request) {
+        if (refused.test(request)) {
+            return refusal();
+        }
         String contentType = Objects.toString(request.getHeader("Content-Type"), "").replaceAll(";.*", "").trim();
         if (!contentType.equals(JSON_PATCH) && !contentType.equals(MERGE_PATCH)) {
             return status(415, "UnsupportedMediaType", "this test server accepts only " + JSON_PATCH + " and " + MERGE_PATCH

@@ -37,8 +37,11 @@ public final class KubeCluster implements AutoCloseable {
     private final KubernetesClient client;
     private final FakeController controller;
 
-    private KubeCluster(KubernetesMockServer server, String url) {
+    private final ApiServerDispatcher dispatcher;
+
+    private KubeCluster(KubernetesMockServer server, ApiServerDispatcher dispatcher, String url) {
         this.server = server;
+        this.dispatcher = dispatcher;
         this.url = url;
         this.client = newClient(url);
         this.controller = new FakeController(newClient(url), NAMESPACE);
@@ -46,11 +49,11 @@ public final class KubeCluster implements AutoCloseable {
 
     public static KubeCluster start() {
         MOCK_LOG.setLevel(Level.WARNING);
-        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(),
-                new HashMap<>(), new ApiServerDispatcher(), false);
+        ApiServerDispatcher dispatcher = new ApiServerDispatcher();
+        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
         InetAddress loopback = InetAddress.getLoopbackAddress();
         server.init(loopback, 0);
-        KubeCluster cluster = new KubeCluster(server, "http://" + loopback.getHostAddress() + ":" + server.getPort());
+        KubeCluster cluster = new KubeCluster(server, dispatcher, "http://" + loopback.getHostAddress() + ":" + server.getPort());
         cluster.client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
                 .create();
         return cluster;
@@ -77,6 +80,20 @@ public final class KubeCluster implements AutoCloseable {
 
     public String namespace() {
         return NAMESPACE;
+    }
+
+    /**
+     * From now on, refuses with 403 the writes (create, update, patch) for which {@code which} holds, given the HTTP
+     * method, the path and the content type; {@code null} refuses nothing again.
+     */
+    public void refuseWrites(Refusal which) {
+        dispatcher.refuse(which == null ? r -> false
+                : r -> which.refuses(r.getMethod(), r.getPath(), java.util.Objects.toString(r.getHeader("Content-Type"), "")));
+    }
+
+    @FunctionalInterface
+    public interface Refusal {
+        boolean refuses(String method, String path, String contentType);
     }
 
     public FakeController controller() {

@@ -1,0 +1,198 @@
+package dev.difydr.restore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.difydr.source.storage.TreeSnapshot;
+import dev.difydr.testsupport.CliRun;
+import dev.difydr.testsupport.DifyTestbed;
+import dev.difydr.testsupport.LocalPostgres;
+import dev.difydr.testsupport.RedisContent;
+import dev.difydr.testsupport.RedisServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import redis.clients.jedis.Jedis;
+
+/**
+ * The fault matrix: on every chart, {@code restore --with redis,storage} killed with SIGKILL right after each step
+ * and inside pg_restore, then {@code restore --resume} or, separately, {@code restore --rollback}. Each must end with
+ * every writer at its recorded replicas, every Deployment on one set of databases (all old after a rollback, all
+ * restored after a resume), smoke checks passing, the lock released and the live databases untouched.
+ */
+@Tag("faults")
+class RestoreFaultMatrixIT extends RestoreTestBase {
+    static final String INSIDE_PG_RESTORE = "inside-pg_restore";
+    static final List<String> KILL_POINTS = List.of("record", "scale-down", INSIDE_PG_RESTORE, "restore-databases", "validate",
+            "restore-redis", "restore-storage", "rewire", "scale-up", "smoke-checks");
+
+    private static RedisServer source;
+    private static Path storage;
+    private static Map<String, String> storageBackedUp;
+    private static Map<String, String> liveDumps;
+
+    private RedisServer target;
+    private Path restoredStorage;
+
+    @BeforeAll
+    static void backUpEverything() throws IOException {
+        source = RedisServer.options().noPassword().start();
+        try (Jedis jedis = source.jedis()) {
+            jedis.set("session:a", "one");
+            jedis.hset("celery", Map.of("task", "x", "eta", "2026"));
+            jedis.select(1);
+            jedis.rpush("queue", "a", "b", "c");
+        }
+        storage = tmp.resolve("matrix-storage");
+        StorageFixture.writeTenantTree(storage, List.of(tb.pg.psql("dify", "-At", "-c", "SELECT id FROM tenants ORDER BY id").strip().split("\n")));
+        storageBackedUp = TreeSnapshot.of(storage);
+        Path config = tb.config("matrix-backup", source.yaml(tmp.resolve("matrix-redis-password")) + "storage:\n  - {name: app, path: " + storage + "}\n");
+        CliRun run = CliRun.of("--config", config.toString(), "backup");
+        assertThat(run.code()).as(run.everything()).isZero();
+        liveDumps = new LinkedHashMap<>();
+        for (String db : DifyTestbed.DATABASES) {
+            liveDumps.put(db, tb.pg.comparableDump(db));
+        }
+    }
+
+    @AfterAll
+    static void stopSource() {
+        if (source != null) {
+            source.close();
+        }
+    }
+
+    @AfterEach
+    void stopTarget() {
+        if (target != null) {
+            target.close();
+        }
+    }
+
+    static Stream<Arguments> matrix() {
+        return charts().flatMap(chart -> KILL_POINTS.stream().flatMap(point -> Stream.of("resume", "rollback")
+                .map(recovery -> Arguments.of(chart, point, recovery))));
+    }
+
+    @ParameterizedTest(name = "{0}: killed after {1}, then --{2}")
+    @MethodSource("matrix")
+    void killedRestoreIsResumedOrRolledBackToOneConsistentState(DifyChart chart, String point, String recovery) throws Exception {
+        target = RedisServer.options().noPassword().start();
+        restoredStorage = tmp.resolve("matrix-restored-" + System.nanoTime());
+        start(chart);
+        scale(chart.api(), 2);
+        String before = clusterState();
+        Path config = config("""
+                  redis: {host: %s, port: %d}
+                  storage: [{name: app, path: %s}]
+                """.formatted(target.host(), target.port(), restoredStorage), "");
+
+        String id = killedAt(point, config);
+
+        CliRun recovered = cliWith(config, "--json", "restore", "--" + recovery, id);
+
+        assertThat(recovered.code()).as(recovered.everything()).isZero();
+        JsonNode journal = DifyTestbed.json(recovered.out());
+        if (recovery.equals("resume")) {
+            assertThat(journal.get("state").asText()).isEqualTo("completed");
+            assertThat(journal.get("smoke")).isNotEmpty().allSatisfy(r -> assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue());
+            assertWritersOn(copyOf("dify"), copyOf("dify_plugin"));
+            assertThat(tb.pg.comparableDump(copyOf("dify"))).isEqualTo(tb.backedUpDumps.get("dify"));
+            try (Jedis restored = target.jedis(); Jedis live = source.jedis()) {
+                assertThat(RedisContent.of(restored, 0, 1).differences(RedisContent.of(live, 0, 1))).isEmpty();
+            }
+            assertThat(TreeSnapshot.of(restoredStorage)).isEqualTo(storageBackedUp);
+        } else {
+            assertThat(journal.get("state").asText()).isEqualTo("rolled_back");
+            assertDifyAsBefore(before);
+        }
+        assertThat(replicas(chart.api())).isEqualTo(2);
+        for (String db : DifyTestbed.DATABASES) {
+            assertThat(tb.pg.comparableDump(db)).as("live database %s untouched", db).isEqualTo(liveDumps.get(db));
+        }
+        assertThat(k8s().leases().withName("dify-dr-restore").get()).as("restore lock released").isNull();
+    }
+
+    private void assertWritersOn(String main, String plugin) {
+        for (String[] w : new String[][] {{chart.api(), chart.apiContainer()}, {chart.worker(), chart.workerContainer()}, {chart.beat(), chart.beatContainer()}}) {
+            awaitPods(w[0], replicas(w[0]));
+            assertThat(databaseOf(w[0], w[1])).as(w[0]).isEqualTo(main);
+        }
+        awaitPods(chart.plugin(), 1);
+        assertThat(databaseOf(chart.plugin(), chart.pluginContainer())).isEqualTo(plugin);
+    }
+
+    /** Runs the restore in another JVM until it is killed at {@code point}; returns the restore id. */
+    private String killedAt(String point, Path config) throws Exception {
+        Path log = tmp.resolve("killed-" + System.nanoTime() + ".log");
+        boolean inside = point.equals(INSIDE_PG_RESTORE);
+        Process p = spawn(inside ? slowPgRestore(config) : config, inside ? "-" : point, log);
+        if (inside) {
+            String id = awaitRestoreId(p, log);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!tb.databases().contains(copyOf("dify"))) {
+                assertThat(System.nanoTime() - deadline).as("the copy appears; output:%n%s", Files.readString(log)).isNegative();
+                sleep(50);
+            }
+            List<ProcessHandle> children = p.descendants().toList();
+            p.destroyForcibly().waitFor();
+            // SIGKILL leaves the children running; the stalled pg_restore must not wake up later
+            children.forEach(ProcessHandle::destroyForcibly);
+            return id;
+        }
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("killed in time; output:%n%s", Files.readString(log)).isTrue();
+        assertThat(p.exitValue()).as("died by SIGKILL; output:%n%s", Files.readString(log)).isEqualTo(137);
+        return awaitRestoreId(p, log);
+    }
+
+    private static String awaitRestoreId(Process p, Path log) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            for (String line : Files.readAllLines(log)) {
+                if (line.startsWith("restore ")) {
+                    return line.substring("restore ".length()).strip();
+                }
+            }
+            assertThat(System.nanoTime() - deadline).as("restore id printed; output:%n%s", Files.readString(log)).isNegative();
+            sleep(50);
+        }
+    }
+
+    private Process spawn(Path config, String killAfter, Path log) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), KilledRestore.class.getName(), config.toString(), killAfter, "redis,storage"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(Map.of("KUBERNETES_MASTER", cluster.url(), "KUBERNETES_AUTH_TRYKUBECONFIG", "false",
+                "KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false"));
+        return pb.start();
+    }
+
+    /** The same configuration with a pg_restore that stalls before doing its work, so that a kill lands inside it. */
+    private static Path slowPgRestore(Path config) throws IOException {
+        Path bin = Files.createDirectories(tmp.resolve("matrix-slow-bin"));
+        Path wrapper = bin.resolve("pg_restore");
+        Files.writeString(wrapper, "#!/bin/sh\n[ \"$1\" = --version ] || sleep 60\nexec " + LocalPostgres.tool("pg_restore") + " \"$@\"\n");
+        wrapper.toFile().setExecutable(true);
+        Files.writeString(bin.resolve("pg_dump"), "#!/bin/sh\nexec " + LocalPostgres.tool("pg_dump") + " \"$@\"\n");
+        bin.resolve("pg_dump").toFile().setExecutable(true);
+        Path slow = Path.of(config.toString().replace(".yaml", "-slow.yaml"));
+        String text = Files.readString(config);
+        String withBin = text.replace("  databases: [dify, dify_plugin]\n", "  databases: [dify, dify_plugin]\n  binDir: " + bin + "\n");
+        assertThat(withBin).isNotEqualTo(text);
+        Files.writeString(slow, withBin);
+        return slow;
+    }
+}
