@@ -4,6 +4,7 @@ import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.config.RedisConfig;
 import dev.difydr.repository.RedisFacts;
+import dev.difydr.source.redis.KeyTooLargeException;
 import dev.difydr.source.redis.RdbFormatException;
 import dev.difydr.source.redis.RdbReader;
 import dev.difydr.source.redis.RedisEndpoint;
@@ -94,7 +95,7 @@ final class RedisBackup implements BackupComponent {
                 InputStream tee = new TeeInputStream(fromServer, plain);
                 try {
                     summary[0] = new RdbReader(tee, false).read(e -> { });
-                } catch (RdbReader.UnreadableValueException e) {
+                } catch (RdbReader.UnreadableValueException | KeyTooLargeException e) {
                     // The bytes are still the server's own snapshot: store them whole; counting stops here.
                     unsupported.add(e.getMessage());
                 } catch (RdbFormatException e) {

@@ -19,6 +19,11 @@ import java.util.TreeMap;
  * file, which is what a DUMP payload carries). Values are walked, not decoded, so at most one value is held in memory.
  * The trailing CRC-64 is verified.
  *
+ * <p>Every length in the stream is untrusted: nothing is allocated from a length alone. What is held (a key's name, a
+ * captured value) grows with the bytes actually read, so a length claiming gigabytes in a short stream ends in a
+ * truncation error, and one key may hold at most {@link KeySizeLimit} bytes, beyond which a {@link KeyTooLargeException}
+ * names it. Counts only drive loops.
+ *
  * <p>Module values of type 7 are skipped by their self-describing opcodes and listed as unsupported; a type-6 module
  * value or a type this reader does not know has no knowable extent, so reading stops there with an
  * {@link RdbFormatException} naming the key.
@@ -30,6 +35,11 @@ public final class RdbReader {
         "", "hash-zipmap", "list-ziplist", "set-intset", "zset-ziplist", "hash-ziplist", "list-quicklist", "stream",
         "hash-listpack", "zset-listpack", "list-quicklist2", "stream2", "set-listpack", "stream3"};
     private static final String MODULE_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    /** LZF's densest code, a 3-byte back reference, yields 264 bytes: no valid compressed string expands further. */
+    private static final int LZF_MAX_EXPANSION = 88;
+    private static final int FIRST_ALLOCATION = 64 * 1024;
+    /** A capture buffer grown beyond this for one large value is dropped after it, not kept for the rest of the stream. */
+    private static final int CAPTURE_RETAINED = 1 << 20;
 
     /** A key as stored: {@code expireAtMs} is -1 without expiry; {@code value} is null unless values are captured. */
     public record Entry(int db, byte[] key, long expireAtMs, int type, byte[] value) {
@@ -61,6 +71,7 @@ public final class RdbReader {
 
     private final InputStream in;
     private final boolean captureValues;
+    private final KeySizeLimit keySizeLimit;
     private final byte[] buf = new byte[64 * 1024];
     private final ChunkDecoder lzf = ChunkDecoderFactory.safeInstance();
     private int pos;
@@ -73,10 +84,19 @@ public final class RdbReader {
     private boolean capturing;
     private boolean lengthEncoded;
     private int version = -1;
+    // for messages: the key whose value is being read (null outside a value), and the length of the string being read
+    private int valueDb;
+    private byte[] valueKey;
+    private long claimed = -1;
 
     public RdbReader(InputStream in, boolean captureValues) {
+        this(in, captureValues, KeySizeLimit.forThisHeap());
+    }
+
+    RdbReader(InputStream in, boolean captureValues, KeySizeLimit keySizeLimit) {
         this.in = in;
         this.captureValues = captureValues;
+        this.keySizeLimit = keySizeLimit;
     }
 
     public static String typeName(int type) {
@@ -97,12 +117,19 @@ public final class RdbReader {
         try {
             return readAll(visitor);
         } catch (EOFException e) {
-            throw new RdbFormatException("the RDB stream ends early, after " + bytesRead() + " bytes: it is truncated", e);
+            String where = valueKey == null ? "" : ", in the value of " + describeKey(valueDb, valueKey);
+            String length = claimed > FIRST_ALLOCATION ? ", where a length said " + claimed + " bytes follow" : "";
+            throw new RdbFormatException("the RDB stream ends early, after " + bytesRead() + " bytes" + where + length
+                    + ": it is truncated, or that length is corrupt", e);
         }
     }
 
+    private static String describeKey(int db, byte[] key) {
+        return "key '" + new String(key, StandardCharsets.UTF_8) + "' in db " + db;
+    }
+
     private Summary readAll(Visitor visitor) throws IOException {
-        byte[] header = readBytes(9);
+        byte[] header = readBytes(9, "the header");
         String magic = new String(header, 0, 5, StandardCharsets.US_ASCII);
         String digits = new String(header, 5, 4, StandardCharsets.US_ASCII);
         if (!magic.equals("REDIS") || !digits.matches("\\d{4}")) {
@@ -125,7 +152,7 @@ public final class RdbReader {
                     boolean verified = checkTrailer();
                     return new Summary(version, keys, unsupported, functions, moduleAux, verified, bytesRead());
                 }
-                case 0xFE -> db = (int) readLength();
+                case 0xFE -> db = databaseNumber(readLength());
                 case 0xFD -> expireAt = (readLittleEndian(4) & 0xffffffffL) * 1000;
                 case 0xFC -> expireAt = readLittleEndian(8);
                 case 0xFB -> {
@@ -156,7 +183,9 @@ public final class RdbReader {
                     readLength();
                 }
                 default -> {
-                    byte[] key = readString();
+                    byte[] key = readString("a key name in db " + db);
+                    valueDb = db;
+                    valueKey = key;
                     if (op == TYPE_MODULE_2) {
                         readLength();
                         skipModuleOpcodes();
@@ -170,9 +199,13 @@ public final class RdbReader {
                         skipValue(op, db, key);
                         capturing = false;
                         keys.merge(db, 1L, Long::sum);
-                        visitor.entry(new Entry(db, key, expireAt, op,
-                                captureValues ? Arrays.copyOf(captured, capturedLength) : null));
+                        byte[] value = captureValues ? Arrays.copyOf(captured, capturedLength) : null;
+                        if (captured.length > CAPTURE_RETAINED) {
+                            captured = new byte[1024];
+                        }
+                        visitor.entry(new Entry(db, key, expireAt, op, value));
                     }
+                    valueKey = null;
                     expireAt = -1;
                 }
             }
@@ -200,9 +233,9 @@ public final class RdbReader {
     private void skipValue(int type, int db, byte[] key) throws IOException {
         switch (type) {
             case 0, 9, 10, 11, 12, 13, 16, 17, 20 -> skipString();
-            case 1, 2 -> skipStrings(readLength());
+            case 1, 2 -> skipStrings(readCount());
             case 3 -> {
-                for (long n = readLength(); n > 0; n--) {
+                for (long n = readCount(); n > 0; n--) {
                     skipString();
                     int len = readU8();
                     if (len < 253) {
@@ -210,16 +243,21 @@ public final class RdbReader {
                     }
                 }
             }
-            case 4 -> skipStrings(readLength() * 2);
+            case 4 -> {
+                for (long n = readCount(); n > 0; n--) {
+                    skipString(); // field
+                    skipString(); // value
+                }
+            }
             case 5 -> {
-                for (long n = readLength(); n > 0; n--) {
+                for (long n = readCount(); n > 0; n--) {
                     skipString();
                     skip(8);
                 }
             }
-            case 14 -> skipStrings(readLength());
+            case 14 -> skipStrings(readCount());
             case 18 -> {
-                for (long n = readLength(); n > 0; n--) {
+                for (long n = readCount(); n > 0; n--) {
                     readLength(); // container: plain or packed
                     skipString();
                 }
@@ -232,7 +270,7 @@ public final class RdbReader {
     }
 
     private void skipStream(int type) throws IOException {
-        for (long n = readLength(); n > 0; n--) {
+        for (long n = readCount(); n > 0; n--) {
             skipString(); // master id of the listpack
             skipString(); // the listpack
         }
@@ -246,21 +284,21 @@ public final class RdbReader {
             readLength();
             readLength(); // entries added
         }
-        for (long groups = readLength(); groups > 0; groups--) {
+        for (long groups = readCount(); groups > 0; groups--) {
             skipString(); // name
             readLength(); // last delivered id
             readLength();
             if (type >= 19) {
                 readLength(); // entries read
             }
-            for (long pel = readLength(); pel > 0; pel--) {
+            for (long pel = readCount(); pel > 0; pel--) {
                 skip(16 + 8); // id, delivery time
                 readLength(); // delivery count
             }
-            for (long consumers = readLength(); consumers > 0; consumers--) {
+            for (long consumers = readCount(); consumers > 0; consumers--) {
                 skipString(); // name
                 skip(type >= 21 ? 16 : 8); // seen time (and active time)
-                skip(readLength() * 16); // ids of its pending entries
+                skip(times(readCount(), 16)); // ids of its pending entries
             }
         }
     }
@@ -268,7 +306,7 @@ public final class RdbReader {
     private void skipModuleOpcodes() throws IOException {
         while (true) {
             long op = readLength();
-            switch ((int) op) {
+            switch (op > 5 ? -1 : (int) op) {
                 case 0 -> {
                     return;
                 }
@@ -300,6 +338,7 @@ public final class RdbReader {
     private void skipString() throws IOException {
         long len = readLengthOrEncoding();
         if (!lengthEncoded) {
+            claimed = checkedCount(len);
             skip(len);
             return;
         }
@@ -308,18 +347,20 @@ public final class RdbReader {
             case 1 -> skip(2);
             case 2 -> skip(4);
             case 3 -> {
-                long compressed = readLength();
-                readLength();
+                long compressed = readCount();
+                readCount();
+                claimed = compressed;
                 skip(compressed);
             }
             default -> throw new RdbFormatException("unknown string encoding " + len);
         }
     }
 
-    private byte[] readString() throws IOException {
+    /** A string read whole, which is only ever a key's name: {@code what} names it in messages. */
+    private byte[] readString(String what) throws IOException {
         long len = readLengthOrEncoding();
         if (!lengthEncoded) {
-            return readBytes(checkedSize(len));
+            return readBytes(checkedCount(len), what);
         }
         switch ((int) len) {
             case 0 -> {
@@ -332,14 +373,21 @@ public final class RdbReader {
                 return Long.toString((int) readLittleEndian(4)).getBytes(StandardCharsets.US_ASCII);
             }
             case 3 -> {
-                int compressedLength = checkedSize(readLength());
-                int length = checkedSize(readLength());
-                byte[] compressed = readBytes(compressedLength);
-                byte[] out = new byte[length];
+                long compressedLength = readCount();
+                long length = readCount();
+                byte[] compressed = readBytes(compressedLength, what);
+                if (length == 0 || length > (long) compressed.length * LZF_MAX_EXPANSION) {
+                    throw new RdbFormatException(what + " is an LZF string of " + compressed.length + " bytes that claims to expand to "
+                            + length + " bytes, which LZF cannot: the stream is corrupt (at byte " + bytesRead() + ")");
+                }
+                if (length > keySizeLimit.bytes()) {
+                    throw keySizeLimit.exceeded(what, length);
+                }
+                byte[] out = new byte[(int) length];
                 try {
-                    lzf.decodeChunk(compressed, 0, out, 0, length);
-                } catch (LZFException e) {
-                    throw new RdbFormatException("corrupt LZF string at byte " + bytesRead(), e);
+                    lzf.decodeChunk(compressed, 0, out, 0, out.length);
+                } catch (LZFException | RuntimeException e) {
+                    throw new RdbFormatException("corrupt LZF string in " + what + " at byte " + bytesRead(), e);
                 }
                 return out;
             }
@@ -347,19 +395,41 @@ public final class RdbReader {
         }
     }
 
-    private static int checkedSize(long len) throws RdbFormatException {
-        if (len < 0 || len > Integer.MAX_VALUE - 16) {
-            throw new RdbFormatException("a string of " + len + " bytes where a key or name is expected: the stream is corrupt");
+    private static int databaseNumber(long db) throws RdbFormatException {
+        if (db < 0 || db > Integer.MAX_VALUE) {
+            throw new RdbFormatException("database number " + Long.toUnsignedString(db) + " is out of range: the stream is corrupt");
         }
-        return (int) len;
+        return (int) db;
     }
 
+    /** {@code count} records of {@code size} bytes, refused where the product overflows rather than wrapping. */
+    private long times(long count, int size) throws RdbFormatException {
+        if (count > Long.MAX_VALUE / size) {
+            throw new RdbFormatException("a count of " + count + " at byte " + bytesRead() + " is out of range: the stream is corrupt");
+        }
+        return count * size;
+    }
+
+    /** A length-encoded number: unsigned 64 bits (a stream id uses them all), negative above 2^63. */
     private long readLength() throws IOException {
         long len = readLengthOrEncoding();
         if (lengthEncoded) {
             throw new RdbFormatException("an encoded string where a length is expected at byte " + bytesRead());
         }
         return len;
+    }
+
+    /** A number of elements or bytes, which no Redis value has 2^63 of. */
+    private long readCount() throws IOException {
+        return checkedCount(readLength());
+    }
+
+    private long checkedCount(long count) throws RdbFormatException {
+        if (count < 0) {
+            throw new RdbFormatException("a length of " + Long.toUnsignedString(count) + " at byte " + bytesRead()
+                    + " is beyond any Redis value: the stream is corrupt");
+        }
+        return count;
     }
 
     /** A length, or with {@link #lengthEncoded} set, the number of a special string encoding. */
@@ -417,14 +487,25 @@ public final class RdbReader {
         return b;
     }
 
-    private byte[] readBytes(int n) throws IOException {
-        byte[] out = new byte[n];
+    /**
+     * {@code n} bytes in an array that grows with the bytes actually read, up to {@link #keySizeLimit}; {@code what} names
+     * them in messages.
+     */
+    private byte[] readBytes(long n, String what) throws IOException {
+        claimed = n;
+        byte[] out = new byte[(int) Math.min(n, Math.min(FIRST_ALLOCATION, keySizeLimit.bytes()))];
         int done = 0;
         while (done < n) {
+            if (done == out.length) {
+                if (done >= keySizeLimit.bytes()) {
+                    throw keySizeLimit.exceeded(what, n);
+                }
+                out = Arrays.copyOf(out, (int) Math.min(n, Math.min(keySizeLimit.bytes(), 2L * out.length)));
+            }
             if (pos == limit) {
                 fill(1);
             }
-            int take = Math.min(n - done, limit - pos);
+            int take = Math.min(out.length - done, limit - pos);
             System.arraycopy(buf, pos, out, done, take);
             if (capturing) {
                 capture(buf, pos, take);
@@ -432,6 +513,7 @@ public final class RdbReader {
             pos += take;
             done += take;
         }
+        claimed = -1;
         return out;
     }
 
@@ -450,14 +532,17 @@ public final class RdbReader {
             pos += take;
             n -= take;
         }
+        claimed = -1;
     }
 
     private void capture(byte[] src, int off, int len) throws RdbFormatException {
-        if (capturedLength + len > captured.length) {
-            long wanted = Math.max((long) captured.length * 2, (long) capturedLength + len);
-            if (wanted > Integer.MAX_VALUE - 16) {
-                throw new RdbFormatException("a value larger than 2 GiB cannot be restored");
-            }
+        long needed = (long) capturedLength + len;
+        if (needed > keySizeLimit.bytes()) {
+            throw keySizeLimit.exceeded("the value of " + describeKey(valueDb, valueKey), -1);
+        }
+        if (needed > captured.length) {
+            // half again, not double: the headroom is heap the value's copies cannot use
+            long wanted = Math.min(keySizeLimit.bytes(), Math.max(captured.length + (captured.length >> 1), needed));
             captured = Arrays.copyOf(captured, (int) wanted);
         }
         System.arraycopy(src, off, captured, capturedLength, len);

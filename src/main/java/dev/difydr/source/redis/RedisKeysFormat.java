@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
 
 /**
  * The logical fallback's stream ({@code dump.keys}), written when the server refuses the replication handshake.
@@ -73,8 +74,15 @@ public final class RedisKeysFormat {
         void key(Key key) throws IOException;
     }
 
-    /** Reads a whole stream (the header included) and returns the number of keys; refuses a truncated one. */
+    /**
+     * Reads a whole stream (the header included) and returns the number of keys; refuses a truncated one. A key's name
+     * and payload are read into arrays that grow with the bytes actually there, up to {@link KeySizeLimit}.
+     */
     public static long read(InputStream in, Visitor visitor) throws IOException {
+        return read(in, visitor, KeySizeLimit.forThisHeap());
+    }
+
+    static long read(InputStream in, Visitor visitor, KeySizeLimit limit) throws IOException {
         DataInputStream data = new DataInputStream(in);
         try {
             byte[] magic = new byte[MAGIC.length()];
@@ -89,11 +97,11 @@ public final class RedisKeysFormat {
                 switch (tag) {
                     case SELECT -> db = data.readInt();
                     case KEY -> {
-                        byte[] key = new byte[checked(data.readInt())];
-                        data.readFully(key);
+                        int keyDb = db;
+                        byte[] key = field(data, data.readInt(), limit, () -> "a key name in db " + keyDb);
                         long pttl = data.readLong();
-                        byte[] payload = new byte[checked(data.readInt())];
-                        data.readFully(payload);
+                        byte[] payload = field(data, data.readInt(), limit,
+                                () -> "the value of key '" + new String(key, StandardCharsets.UTF_8) + "' in db " + keyDb);
                         keys++;
                         visitor.key(new Key(db, key, pttl, payload));
                     }
@@ -112,10 +120,24 @@ public final class RedisKeysFormat {
         }
     }
 
-    private static int checked(int length) throws RdbFormatException {
+    /** {@code length} bytes, allocated as they arrive; {@code what} names them in messages. */
+    private static byte[] field(DataInputStream data, int length, KeySizeLimit limit, Supplier<String> what) throws IOException {
         if (length < 0) {
             throw new RdbFormatException("negative length in the keys stream: it is corrupt");
         }
-        return length;
+        try {
+            if (length > limit.bytes()) {
+                data.skipNBytes(limit.bytes() + 1); // a truncated stream is reported as such, not as a large key
+                throw limit.exceeded(what.get(), length);
+            }
+            byte[] out = data.readNBytes(length);
+            if (out.length < length) {
+                throw new EOFException();
+            }
+            return out;
+        } catch (EOFException e) {
+            throw new RdbFormatException("the keys stream ends early, in " + what.get() + ", whose length says " + length
+                    + " bytes: it is truncated, or that length is corrupt", e);
+        }
     }
 }

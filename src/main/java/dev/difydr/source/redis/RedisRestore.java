@@ -49,7 +49,9 @@ public final class RedisRestore {
     /**
      * Restores {@code plain} (the decompressed artifact) whose format is {@code "rdb"} or {@code "keys"}; the format is
      * also recognised from the first bytes and a mismatch is refused. A truncated or corrupt stream fails with
-     * {@link Failure#VERIFY}, even when some keys were already restored; the target's refusals with {@link Failure#SOURCE}.
+     * {@link Failure#VERIFY}, even when some keys were already restored; a key larger than this process may hold
+     * ({@link KeySizeLimit}) with {@link Failure#CONFIG}; the target's refusals with {@link Failure#SOURCE}. At most one
+     * key's value and a batch of up to 16 MiB of payloads are held at once.
      */
     public Result restore(InputStream plain, String format, boolean replace) {
         BufferedInputStream in = new BufferedInputStream(plain, 64 * 1024);
@@ -79,6 +81,10 @@ public final class RedisRestore {
                 RedisKeysFormat.read(in, k -> batch.add(k.db(), k.key(), Math.max(0, k.pttl()), false, k.payload(), -1));
                 batch.flush();
                 return batch.result(List.of());
+            } catch (KeyTooLargeException e) {
+                // the snapshot may be sound: what is wrong is this process's room for one key
+                throw new DrException(Failure.CONFIG, "the Redis snapshot cannot be restored: " + e.getMessage()
+                        + " (" + batch.total() + " keys were restored before this; restore again with REPLACE once the cause is fixed)", e);
             } catch (RdbFormatException e) {
                 throw new DrException(Failure.VERIFY, "the Redis snapshot cannot be restored: " + e.getMessage()
                         + " (" + batch.total() + " keys were restored before this; restore again with REPLACE once the cause is fixed)", e);

@@ -207,11 +207,17 @@ public final class PodStorage implements StorageSource, StorageTarget {
         return new StorageRestore.Result(describe(), s.files(), s.directories(), s.symlinks(), s.bytes(), 0, 0, List.of());
     }
 
-    /** Re-writes {@code tar} to {@code out} after each entry passed the rules, refusing writes through its own symlinks. */
+    /**
+     * Re-writes {@code tar} to {@code out} after each entry passed the rules, refusing writes through its own symlinks
+     * (GNU tar's {@code --overwrite} writes a file through a symlink of the same name) and hard links to anything but a
+     * regular file earlier in the archive (GNU tar makes a hard link to a symlink a second symlink, whose target then
+     * reads from the new place).
+     */
     static void checkedCopy(InputStream plainTar, OutputStream out, TarStats.Counter counter) throws IOException {
         TarArchiveInputStream in = new TarArchiveInputStream(plainTar, StandardCharsets.UTF_8.name());
         TarArchiveOutputStream tar = TarFormat.writer(out);
         Set<String> symlinks = new HashSet<>();
+        Set<String> files = new HashSet<>();
         byte[] buffer = new byte[TarFormat.BUFFER];
         TarArchiveEntry e;
         while ((e = in.getNextEntry()) != null) {
@@ -227,12 +233,23 @@ public final class PodStorage implements StorageSource, StorageTarget {
                     throw TarEntryRules.refused(e.getName(), "would be written through the symlink '" + prefix + "'");
                 }
             }
+            if (symlinks.contains(rel)) {
+                throw TarEntryRules.refused(e.getName(), "would be written through the symlink '" + rel + "'");
+            }
             if (e.isSymbolicLink()) {
                 TarEntryRules.checkSymlink(rel, e.getName(), e.getLinkName());
                 symlinks.add(rel);
                 counter.symlinks++;
             } else if (e.isLink()) {
-                e.setLinkName(TarEntryRules.hardLinkTarget(e.getName(), e.getLinkName()));
+                String linked = TarEntryRules.hardLinkTarget(e.getName(), e.getLinkName());
+                if (!files.contains(linked)) {
+                    throw TarEntryRules.refused(e.getName(), "is a hard link to '" + TarEntryRules.printable(e.getLinkName())
+                            + "', which is no regular file earlier in the archive");
+                }
+                e.setLinkName(linked);
+                files.add(rel);
+            } else if (e.isFile()) {
+                files.add(rel);
             } else if (e.isDirectory()) {
                 counter.directories++;
             }

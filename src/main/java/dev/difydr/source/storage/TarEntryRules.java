@@ -2,7 +2,6 @@ package dev.difydr.source.storage;
 
 import dev.difydr.DrException;
 import dev.difydr.Failure;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 
@@ -30,24 +29,38 @@ final class TarEntryRules {
         return normalized(name, name);
     }
 
-    /** A symlink's target, checked to resolve inside the target directory from the link's own directory. */
+    /**
+     * A symlink's target, checked so that the link resolves inside the target directory whatever other links the
+     * archive holds, in any order. Resolving the target lexically is not enough: with {@code d -> .} and
+     * {@code e -> d/..}, {@code d/..} normalises to {@code .}, but on disk it goes through the link {@code d} and ends
+     * in the target's parent. So {@code ..} may only lead the target ({@code ../x}, never {@code a/..}), and may climb
+     * no higher than the target directory from the link's own directory. Every link of the archive then resolves
+     * inside, by induction over the links a path goes through: the leading {@code ..} climb real directories (a link's
+     * parents are directories, as writes through symlinks are refused), and the rest only descends, into directories
+     * or into links that obey the same rule. Links already in the target directory are not the archive's to vouch for.
+     */
     static void checkSymlink(String relativeName, String entryName, String linkTarget) {
         if (linkTarget.isEmpty() || linkTarget.startsWith("/")) {
-            throw refused(entryName, "is a symlink to '" + linkTarget + "', outside the target directory");
+            throw refused(entryName, "is a symlink to '" + printable(linkTarget) + "', outside the target directory");
         }
-        List<String> parts = new ArrayList<>(components(relativeName));
-        parts.remove(parts.size() - 1);
+        int depth = components(relativeName).size() - 1; // directories between the target and the link
+        boolean descending = false;
         for (String c : linkTarget.split("/")) {
             if (c.isEmpty() || c.equals(".")) {
                 continue;
             }
             if (c.equals("..")) {
-                if (parts.isEmpty()) {
-                    throw refused(entryName, "is a symlink to '" + linkTarget + "', outside the target directory");
+                if (descending) {
+                    throw refused(entryName, "is a symlink to '" + printable(linkTarget) + "', which has a '..' after a name: that name may"
+                            + " itself be a symlink, through which '..' leads elsewhere than it reads, so only leading '..' (as in"
+                            + " '../x') are accepted");
                 }
-                parts.remove(parts.size() - 1);
+                if (depth == 0) {
+                    throw refused(entryName, "is a symlink to '" + printable(linkTarget) + "', outside the target directory");
+                }
+                depth--;
             } else {
-                parts.add(c);
+                descending = true;
             }
         }
     }

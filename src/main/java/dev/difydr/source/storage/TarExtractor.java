@@ -18,10 +18,14 @@ import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.EnumSet;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -32,14 +36,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Extracts a tar into a directory without ever writing outside it: entries with absolute paths or {@code ..}, symlinks
  * and hard links that point outside, writes through a symlink (one from an earlier entry or one already in the
- * target) and device or fifo entries are refused with a {@link DrException} naming the entry. Permission bits (not
- * setuid/setgid/sticky) and mtimes are restored; ownership is the extracting user's. Existing files are never replaced
+ * target) and device or fifo entries are refused with a {@link DrException} naming the entry; so is a symlink of the
+ * archive that leads outside through a symlink that was already in the target, removed again at the end. Permission
+ * bits (not setuid/setgid/sticky) and mtimes are restored; ownership is the extracting user's. Existing files are never replaced
  * unless {@code overwrite}: one with the same content is left alone, one that differs is a {@link Conflict} in the
  * result for the caller to decide on. Directory modes and mtimes are applied last, so that a read-only directory
  * does not block its own entries. Memory is one buffer, whatever the file sizes.
  */
 public final class TarExtractor {
     private static final Logger log = LoggerFactory.getLogger(TarExtractor.class);
+    /** Linux's limit on symlinks followed in one path resolution; beyond it the kernel answers ELOOP. */
+    private static final int MAX_SYMLINK_HOPS = 40;
 
     private record DirectoryTimes(Path path, int mode, FileTime mtime) {
     }
@@ -52,6 +59,9 @@ public final class TarExtractor {
     private final Set<Path> knownDirectories = new HashSet<>();
     private final List<DirectoryTimes> directoryTimes = new ArrayList<>();
     private final List<StorageRestore.Conflict> conflicts = new ArrayList<>();
+    // the symlinks this run made, with their entries' names; and every symlink of the archive now on disk
+    private final Map<Path, String> createdSymlinks = new LinkedHashMap<>();
+    private final Set<Path> archiveSymlinks = new HashSet<>();
     private long files;
     private long directories;
     private long symlinks;
@@ -106,6 +116,7 @@ public final class TarExtractor {
                 file(path, rel, e, in);
             }
         }
+        checkSymlinksOnDisk();
         for (int i = directoryTimes.size() - 1; i >= 0; i--) {
             DirectoryTimes d = directoryTimes.get(i);
             Files.setPosixFilePermissions(d.path(), permissions(d.mode()));
@@ -159,6 +170,7 @@ public final class TarExtractor {
         BasicFileAttributes a = attributes(path);
         if (a != null) {
             if (a.isSymbolicLink() && Files.readSymbolicLink(path).equals(linkTarget)) {
+                archiveSymlinks.add(path);
                 unchanged++;
                 return;
             }
@@ -169,6 +181,8 @@ public final class TarExtractor {
             Files.delete(path);
         }
         Files.createSymbolicLink(path, linkTarget);
+        createdSymlinks.put(path, e.getName());
+        archiveSymlinks.add(path);
         try {
             Files.getFileAttributeView(path, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
                     .setTimes(e.getLastModifiedTime(), null, null);
@@ -176,6 +190,81 @@ public final class TarExtractor {
             // a symlink's own mtime is cosmetic; not every file system can set it
         }
         symlinks++;
+    }
+
+    /**
+     * Removes and refuses the symlinks this run made that lead outside the target on disk. {@link TarEntryRules} keeps
+     * the archive's own links inside, but a symlink that was already in the target directory is not bound by them
+     * ({@code x -> /elsewhere}, then the archive's {@code y -> x}). Checked once everything is extracted, as the
+     * archive may name a link before what it leads through; nothing is written through a symlink meanwhile.
+     */
+    private void checkSymlinksOnDisk() throws IOException {
+        List<String> refused = new ArrayList<>();
+        for (Map.Entry<Path, String> link : createdSymlinks.entrySet()) {
+            Path through = leadsOutsideThrough(link.getKey());
+            if (through != null) {
+                Files.delete(link.getKey());
+                symlinks--;
+                refused.add("'" + TarEntryRules.printable(link.getValue()) + "' through '" + base.relativize(through) + "'");
+            }
+        }
+        if (!refused.isEmpty()) {
+            throw new DrException(Failure.SOURCE, "refusing tar entry " + refused.get(0) + ": it is a symlink that leads outside "
+                    + target + " through a symlink that was already there, so it was removed again"
+                    + (refused.size() > 1 ? " (so were " + String.join(", ", refused.subList(1, refused.size())) + ")" : "")
+                    + "; everything else was extracted and nothing outside the target was written. Remove or fix the symlink"
+                    + " already there if it is not wanted, then restore again");
+        }
+    }
+
+    /**
+     * The symlink already in the target through which {@code link} leads outside it, or null when it leads inside
+     * (or nowhere: into a missing name inside, or a loop). Follows the link as the kernel would, one component at a time.
+     */
+    private Path leadsOutsideThrough(Path link) throws IOException {
+        Deque<String> rest = new ArrayDeque<>(List.of(Files.readSymbolicLink(link).toString().split("/")));
+        Path at = link.getParent();
+        Path through = null;
+        int hops = 0;
+        while (!rest.isEmpty()) {
+            String c = rest.pollFirst();
+            if (c.isEmpty() || c.equals(".")) {
+                continue;
+            }
+            if (c.equals("..")) {
+                at = at.getParent() == null ? at : at.getParent();
+                continue;
+            }
+            Path next = at.resolve(c);
+            BasicFileAttributes a;
+            try {
+                a = attributes(next);
+            } catch (IOException unreadable) {
+                break; // as a missing name: nothing beyond it is reachable from here
+            }
+            if (a == null || !(a.isDirectory() || a.isSymbolicLink())) {
+                break; // a missing name ends the walk in 'at'; so does a file, which nothing resolves beyond
+            }
+            if (a.isDirectory()) {
+                at = next;
+                continue;
+            }
+            if (++hops > MAX_SYMLINK_HOPS) {
+                return null; // ELOOP: resolves nowhere
+            }
+            if (through == null && !archiveSymlinks.contains(next)) {
+                through = next;
+            }
+            String target = Files.readSymbolicLink(next).toString();
+            if (target.startsWith("/")) {
+                at = next.getRoot();
+            }
+            List<String> parts = List.of(target.split("/"));
+            for (int i = parts.size() - 1; i >= 0; i--) {
+                rest.addFirst(parts.get(i));
+            }
+        }
+        return at.startsWith(base) ? null : through == null ? link : through;
     }
 
     private void hardLink(Path path, String rel, TarArchiveEntry e) throws IOException {
