@@ -36,8 +36,10 @@ import redis.clients.jedis.Jedis;
 @Tag("faults")
 class RestoreFaultMatrixIT extends RestoreTestBase {
     static final String INSIDE_PG_RESTORE = "inside-pg_restore";
+    /** Between the first and the second value the rewire changes: some Deployments would read old, some new databases. */
+    static final String INSIDE_REWIRE = "inside-rewire";
     static final List<String> KILL_POINTS = List.of("record", "scale-down", INSIDE_PG_RESTORE, "restore-databases", "validate",
-            "restore-redis", "restore-storage", "rewire", "scale-up", "smoke-checks");
+            "restore-redis", "restore-storage", INSIDE_REWIRE, "rewire", "scale-up", "smoke-checks");
 
     private static RedisServer source;
     private static Path storage;
@@ -139,6 +141,9 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
     private String killedAt(String point, Path config) throws Exception {
         Path log = tmp.resolve("killed-" + System.nanoTime() + ".log");
         boolean inside = point.equals(INSIDE_PG_RESTORE);
+        if (point.equals(INSIDE_REWIRE)) {
+            return killedInsideRewire(config, log);
+        }
         Process p = spawn(inside ? slowPgRestore(config) : config, inside ? "-" : point, log);
         if (inside) {
             String id = awaitRestoreId(p, log);
@@ -155,6 +160,28 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
         }
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("killed in time; output:%n%s", Files.readString(log)).isTrue();
         assertThat(p.exitValue()).as("died by SIGKILL; output:%n%s", Files.readString(log)).isEqualTo(137);
+        return awaitRestoreId(p, log);
+    }
+
+    /**
+     * The API server kills the restore when the second value change reaches it, before storing it: one value is
+     * changed, the others are not, and no Deployment has been restarted.
+     */
+    private String killedInsideRewire(Path config, Path log) throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Process> restore = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicInteger changes = new java.util.concurrent.atomic.AtomicInteger();
+        cluster.refuseWrites((method, path, type, body) -> {
+            if (type.startsWith("application/json-patch+json") && body.contains("\"op\":\"test\"") && changes.incrementAndGet() == 2) {
+                restore.get().destroyForcibly();
+                return true;
+            }
+            return false;
+        });
+        Process p = spawn(config, "-", log);
+        restore.set(p);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("killed in time; output:%n%s", Files.readString(log)).isTrue();
+        cluster.refuseWrites(null);
+        assertThat(changes.get()).as("output:%n%s", Files.readString(log)).isEqualTo(2);
         return awaitRestoreId(p, log);
     }
 

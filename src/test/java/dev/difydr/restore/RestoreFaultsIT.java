@@ -102,7 +102,7 @@ class RestoreFaultsIT extends RestoreTestBase {
             public void before(String step) {
                 if (step.equals("rollback-scale-down")) {
                     cluster.controller().failRollout(chart.api(), false);
-                    cluster.refuseWrites((method, path, type) -> path.contains("/deployments/") && type.startsWith("application/merge-patch+json"));
+                    cluster.refuseWrites((method, path, type, body) -> path.contains("/deployments/") && type.startsWith("application/merge-patch+json"));
                 }
             }
         });
@@ -132,7 +132,7 @@ class RestoreFaultsIT extends RestoreTestBase {
             @Override
             public void before(String step) {
                 if (step.equals("rollback-scale-down")) {
-                    cluster.refuseWrites((method, path, type) -> path.endsWith(apiSettings));
+                    cluster.refuseWrites((method, path, type, body) -> path.endsWith(apiSettings));
                 }
             }
 

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.logging.Level;
@@ -84,16 +85,16 @@ public final class KubeCluster implements AutoCloseable {
 
     /**
      * From now on, refuses with 403 the writes (create, update, patch) for which {@code which} holds, given the HTTP
-     * method, the path and the content type; {@code null} refuses nothing again.
+     * method, the path, the content type and the body; {@code null} refuses nothing again.
      */
     public void refuseWrites(Refusal which) {
-        dispatcher.refuse(which == null ? r -> false
-                : r -> which.refuses(r.getMethod(), r.getPath(), java.util.Objects.toString(r.getHeader("Content-Type"), "")));
+        dispatcher.refuse(which == null ? r -> false : r -> which.refuses(r.getMethod(), r.getPath(),
+                java.util.Objects.toString(r.getHeader("Content-Type"), ""), new String(r.getBody().getBytes(), StandardCharsets.UTF_8)));
     }
 
     @FunctionalInterface
     public interface Refusal {
-        boolean refuses(String method, String path, String contentType);
+        boolean refuses(String method, String path, String contentType, String body);
     }
 
     public FakeController controller() {
