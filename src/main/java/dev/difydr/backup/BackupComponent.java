@@ -21,6 +21,14 @@ public interface BackupComponent extends AutoCloseable {
     /** Proves the source can be read (reachable, credentials, tools) before anything is stored; says what it reached. */
     String preflight();
 
+    /**
+     * What {@link #preflight()} found worth an operator's attention without failing (a database Dify reads that the
+     * backup lacks): logged, and recorded in the manifest and the result.
+     */
+    default java.util.List<String> warnings() {
+        return java.util.List.of();
+    }
+
     /** Stores this component's artifacts through {@link BackupContext#store} and returns its facts for the manifest. */
     ComponentFacts backup(BackupContext context);
 

@@ -34,7 +34,8 @@ public final class BackupComponents {
         }
         List<BackupComponent> out = new ArrayList<>();
         if (config.postgres() != null && wanted("postgres", only)) {
-            out.add(config.postgres().isPhysical() ? new PostgresPhysicalBackup(config.postgres()) : new PostgresLogicalBackup(config.postgres()));
+            out.add(config.postgres().isPhysical() ? new PostgresPhysicalBackup(config.postgres(), config.kubernetes())
+                    : new PostgresLogicalBackup(config.postgres(), config.kubernetes()));
         }
         if (config.redis() != null && wanted("redis", only)) {
             out.add(new RedisBackup(config.redis()));

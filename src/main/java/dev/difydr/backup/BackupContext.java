@@ -31,6 +31,7 @@ public final class BackupContext {
     private final Function<String, Progress> progress;
     private final List<Artifact> artifacts = new ArrayList<>();
     private final List<Manifest.Skipped> skipped = new ArrayList<>();
+    private final List<String> warnings = new ArrayList<>();
 
     public BackupContext(BackupId id, RepositoryLayout layout, ObjectStore store, CompressionConfig compression,
                          Function<String, Progress> progress) {
@@ -62,6 +63,16 @@ public final class BackupContext {
     public void skip(String component, String name, String reason) {
         log.warn("{} '{}' skipped: {}", component, name, reason);
         skipped.add(new Manifest.Skipped(component, name, reason));
+    }
+
+    public List<String> warnings() {
+        return List.copyOf(warnings);
+    }
+
+    /** Records something the operator should act on that does not fail the set; logged as a WARN line now. */
+    public void warn(String warning) {
+        log.warn(warning);
+        warnings.add(warning);
     }
 
     /** Writes the plain bytes of one artifact. A failure of the source is a {@link DrException}; an IOException is the store's. */

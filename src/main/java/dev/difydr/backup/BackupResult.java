@@ -7,7 +7,10 @@ import dev.difydr.repository.Artifact;
 import dev.difydr.repository.Manifest;
 import java.util.List;
 
-/** The outcome of one backup run: {@code completed} with a manifest, or {@code failed} with the reason. */
+/**
+ * The outcome of one backup run: {@code completed} with a manifest, or {@code failed} with the reason; {@code warnings}
+ * are what the run found that needs an operator without failing it (as in the manifest).
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BackupResult(
         String id,
@@ -15,6 +18,7 @@ public record BackupResult(
         String repository,
         List<Artifact> artifacts,
         List<Manifest.Skipped> skipped,
+        List<String> warnings,
         double durationSeconds,
         ErrorReport error) implements dev.difydr.Printable {
 
@@ -37,6 +41,11 @@ public record BackupResult(
         if (skipped != null) {
             for (Manifest.Skipped s : skipped) {
                 sb.append("  skipped ").append(s.component()).append(' ').append(s.name()).append(": ").append(s.reason()).append('\n');
+            }
+        }
+        if (warnings != null) {
+            for (String w : warnings) {
+                sb.append("  WARNING: ").append(w).append('\n');
             }
         }
         if (error != null) {

@@ -58,7 +58,10 @@ public final class BackupRun {
             repository.store().check();
             List<BackupComponent> ready = new ArrayList<>();
             for (BackupComponent c : components) {
-                if (attempt(c, context, () -> log.info("{} '{}': {}", c.component(), c.name(), c.preflight()))) {
+                if (attempt(c, context, () -> {
+                    log.info("{} '{}': {}", c.component(), c.name(), c.preflight());
+                    c.warnings().forEach(context::warn);
+                })) {
                     ready.add(c);
                 }
             }
@@ -71,13 +74,16 @@ public final class BackupRun {
                 c.close();
             }
             List<Manifest.Skipped> skipped = context.skipped();
+            List<String> warnings = context.warnings();
             List<StorageFacts> storage = of(facts, StorageFacts.class);
             Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, id.value(), config.deployment(), Version.current(),
                     Manifest.COMPLETED, started, clock.instant(), context.artifacts(), skipped.isEmpty() ? null : skipped,
+                    warnings.isEmpty() ? null : warnings,
                     of(facts, PostgresFacts.class).stream().findFirst().orElse(null), of(facts, RedisFacts.class).stream().findFirst().orElse(null),
                     storage.isEmpty() ? null : storage);
             repository.commit(manifest);
-            log.info("backup {} completed: {} artifacts, {} stored", id, manifest.artifacts().size(), Bytes.human(manifest.storedBytes()));
+            log.info("backup {} completed: {} artifacts, {} stored{}", id, manifest.artifacts().size(), Bytes.human(manifest.storedBytes()),
+                    warnings.isEmpty() ? "" : ", with " + warnings.size() + " warning" + (warnings.size() == 1 ? "" : "s") + " (above)");
             return result(id, Manifest.COMPLETED, started, context, null);
         } catch (DrException e) {
             log.error("backup {} failed: {}", id, e.getMessage());
@@ -116,7 +122,9 @@ public final class BackupRun {
         double seconds = Duration.between(started, clock.instant()).toMillis() / 1000.0;
         List<Artifact> artifacts = context.artifacts();
         List<Manifest.Skipped> skipped = context.skipped();
+        List<String> warnings = context.warnings();
         return new BackupResult(id.value(), status, repository.store().describe(), artifacts,
-                skipped.isEmpty() ? null : skipped, seconds, error == null ? null : ErrorReport.of(error.failure(), error));
+                skipped.isEmpty() ? null : skipped, warnings.isEmpty() ? null : warnings, seconds,
+                error == null ? null : ErrorReport.of(error.failure(), error));
     }
 }

@@ -1,5 +1,6 @@
 package dev.difydr.backup;
 
+import dev.difydr.config.KubernetesConfig;
 import dev.difydr.config.PostgresConfig;
 import dev.difydr.repository.DatabaseFacts;
 import dev.difydr.repository.PostgresFacts;
@@ -11,7 +12,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 
-/** Every configured database as one {@code pg_dump -Fc} artifact, with Dify's facts read in the dump's snapshot. */
+/**
+ * Every database of the backup ({@link BackupDatabases}: the configured list, or those Dify reads) as one
+ * {@code pg_dump -Fc} artifact named after the database, with Dify's facts read in the dump's snapshot.
+ */
 final class PostgresLogicalBackup implements BackupComponent {
     /** Where Dify's facts are read while a copy streams: one daemon thread per read. */
     static final Executor FACTS = r -> {
@@ -21,12 +25,15 @@ final class PostgresLogicalBackup implements BackupComponent {
     };
 
     private final PostgresConfig config;
-    private final PostgresLogicalSource source;
+    private final KubernetesConfig kubernetes;
+    private BackupDatabases databases;
+    private PostgresLogicalSource source;
     private PostgresLogicalSource.Preflight preflight;
 
-    PostgresLogicalBackup(PostgresConfig config) {
+    /** {@code kubernetes} may be null; with it, the databases are chosen or checked against Dify's ({@link BackupDatabases}). */
+    PostgresLogicalBackup(PostgresConfig config, KubernetesConfig kubernetes) {
         this.config = config;
-        this.source = new PostgresLogicalSource(config);
+        this.kubernetes = kubernetes;
     }
 
     @Override
@@ -41,11 +48,18 @@ final class PostgresLogicalBackup implements BackupComponent {
 
     @Override
     public String preflight() {
+        databases = BackupDatabases.choose(config, kubernetes, true);
+        source = new PostgresLogicalSource(config.withDatabases(databases.databases()));
         preflight = source.preflight();
         return "PostgreSQL " + preflight.serverVersion() + " at " + source.where() + " as '" + config.user() + "': databases "
                 + quoted(preflight.databases()) + " reachable"
                 + (preflight.missingOptional().isEmpty() ? "" : "; optional " + quoted(preflight.missingOptional()) + " missing")
                 + "; " + preflight.pgDumpVersion();
+    }
+
+    @Override
+    public List<String> warnings() {
+        return databases == null ? List.of() : databases.warnings();
     }
 
     private static String quoted(List<String> names) {
@@ -58,7 +72,7 @@ final class PostgresLogicalBackup implements BackupComponent {
             for (String missing : p.missingOptional()) {
                 context.skip("postgres", missing, "database does not exist on " + source.where());
             }
-            List<DatabaseFacts> databases = new ArrayList<>();
+            List<DatabaseFacts> found = new ArrayList<>();
             for (String db : p.databases()) {
                 try (PostgresLogicalSource.Snapshot snapshot = p.snapshot(db)) {
                     // The facts are read in the dump's snapshot while the dump streams, so they cost no extra wall time.
@@ -69,10 +83,10 @@ final class PostgresLogicalBackup implements BackupComponent {
                             dump.finish();
                         }, dump::close);
                     }
-                    databases.add(join(facts));
+                    found.add(join(facts).withRoles(databases.roles(db)));
                 }
             }
-            return new PostgresFacts(config.host(), config.port(), p.serverVersion(), p.pgDumpVersion(), databases);
+            return new PostgresFacts(config.host(), config.port(), p.serverVersion(), p.pgDumpVersion(), found);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.difydr.backup;
 
+import dev.difydr.config.KubernetesConfig;
 import dev.difydr.config.PostgresConfig;
 import dev.difydr.repository.DatabaseFacts;
 import dev.difydr.repository.PostgresFacts;
@@ -17,12 +18,15 @@ final class PostgresPhysicalBackup implements BackupComponent {
     static final String FACTS_NOTE = "read over a normal connection while the copy ran: approximate, the copy is of a slightly later moment";
 
     private final PostgresConfig config;
-    private final PostgresPhysicalSource source;
+    private final KubernetesConfig kubernetes;
+    private BackupDatabases databases;
+    private PostgresPhysicalSource source;
     private PostgresPhysicalSource.Preflight preflight;
 
-    PostgresPhysicalBackup(PostgresConfig config) {
+    /** {@code kubernetes} may be null; with it, the databases whose facts are recorded get their roles for Dify. */
+    PostgresPhysicalBackup(PostgresConfig config, KubernetesConfig kubernetes) {
         this.config = config;
-        this.source = new PostgresPhysicalSource(config);
+        this.kubernetes = kubernetes;
     }
 
     @Override
@@ -37,9 +41,17 @@ final class PostgresPhysicalBackup implements BackupComponent {
 
     @Override
     public String preflight() {
+        // The copy holds every database of the server; the choice only decides whose facts the manifest records.
+        databases = BackupDatabases.choose(config, kubernetes, false);
+        source = new PostgresPhysicalSource(config.withDatabases(databases.databases()));
         preflight = source.preflight();
         return "PostgreSQL " + preflight.serverVersion() + " at " + source.where() + " (physical: " + preflight.pgBasebackupVersion()
                 + ", " + dev.difydr.pipeline.Bytes.human(preflight.databasesBytes()) + " of databases)";
+    }
+
+    @Override
+    public List<String> warnings() {
+        return databases == null ? List.of() : databases.warnings();
     }
 
     @Override
@@ -59,9 +71,9 @@ final class PostgresPhysicalBackup implements BackupComponent {
         return new PostgresFacts(config.host(), config.port(), preflight.serverVersion(), null, join(facts), physical);
     }
 
-    private static List<DatabaseFacts> join(CompletableFuture<List<DatabaseFacts>> facts) {
+    private List<DatabaseFacts> join(CompletableFuture<List<DatabaseFacts>> facts) {
         try {
-            return facts.join();
+            return facts.join().stream().map(f -> f.withRoles(databases.roles(f.name()))).toList();
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : e;
         }

@@ -8,13 +8,13 @@ import dev.difydr.Printable;
 import dev.difydr.Version;
 import dev.difydr.config.Config;
 import dev.difydr.config.ConfigLoader;
+import dev.difydr.kube.ClusterClient;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Json;
 import dev.difydr.repository.Repository;
 import dev.difydr.store.Stores;
 import java.io.PrintWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.file.Path;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -81,21 +81,9 @@ public final class Cli {
         return new Repository(Stores.open(config.repository()), config.deployment());
     }
 
-    /**
-     * A client for the cluster Dify runs in: the in-cluster service account, else the kubeconfig (KUBECONFIG,
-     * ~/.kube/config) or KUBERNETES_MASTER. Requests time out; nothing waits on the client's own defaults.
-     */
+    /** A client for the cluster Dify runs in, or null without a kubernetes section. */
     KubernetesClient kubernetesClient(Config config) {
-        if (config.kubernetes() == null) {
-            return null;
-        }
-        io.fabric8.kubernetes.client.Config k = new io.fabric8.kubernetes.client.ConfigBuilder(io.fabric8.kubernetes.client.Config.autoConfigure(null))
-                .withNamespace(config.kubernetes().namespace())
-                .withRequestTimeout(30_000)
-                .withConnectionTimeout(10_000)
-                .withRequestRetryBackoffLimit(3)
-                .build();
-        return new KubernetesClientBuilder().withConfig(k).build();
+        return config.kubernetes() == null ? null : ClusterClient.connect(config.kubernetes());
     }
 
     /** Where restores keep the local copy of their journals. */

@@ -50,7 +50,8 @@ final class ConfigCommand {
             for (BackupComponent c : BackupComponents.configured(config, Set.of())) {
                 items.add(probe(c.component().equals(c.name()) ? c.name() : c.component() + " " + c.name(), () -> {
                     try (c) {
-                        return c.preflight();
+                        String reached = c.preflight();
+                        return reached + String.join("", c.warnings().stream().map(w -> "; WARNING: " + w).toList());
                     }
                 }));
             }

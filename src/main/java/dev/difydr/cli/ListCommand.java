@@ -1,5 +1,6 @@
 package dev.difydr.cli;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.difydr.Printable;
 import dev.difydr.config.Config;
 import dev.difydr.pipeline.Bytes;
@@ -28,12 +29,14 @@ final class ListCommand implements Runnable {
             Instant now = Instant.now();
             List<Row> rows = repository.list(all).stream().map(e -> new Row(e.id().value(), e.status(), e.startedAt(),
                     e.manifest().map(Manifest::finishedAt).orElse(null), e.storedBytes(),
-                    e.manifest().map(Manifest::components).orElse(List.of()))).toList();
+                    e.manifest().map(Manifest::components).orElse(List.of()), e.damage(), e.note())).toList();
             cli.print(new Listing(rows, now));
         }
     }
 
-    record Row(String id, String status, Instant startedAt, Instant finishedAt, long storedBytes, List<String> components) {
+    /** {@code reason}: why a {@code damaged} backup cannot be used; {@code note}: what is odd about a usable one. */
+    record Row(String id, String status, Instant startedAt, Instant finishedAt, long storedBytes, List<String> components,
+               @JsonInclude(JsonInclude.Include.NON_NULL) String reason, @JsonInclude(JsonInclude.Include.NON_NULL) String note) {
     }
 
     record Listing(List<Row> backups, @com.fasterxml.jackson.annotation.JsonIgnore Instant now) implements Printable {
@@ -46,6 +49,12 @@ final class ListCommand implements Runnable {
             for (Row r : backups) {
                 sb.append(String.format(Locale.ROOT, "%-24s %-11s %-9s %10s  %s%n", r.id(), r.status(), age(Duration.between(r.startedAt(), now)),
                         Bytes.human(r.storedBytes()), String.join(",", r.components())));
+                if (r.reason() != null) {
+                    sb.append("  ").append(r.status()).append(": ").append(r.reason()).append('\n');
+                }
+                if (r.note() != null) {
+                    sb.append("  note: ").append(r.note()).append('\n');
+                }
             }
             return sb.toString();
         }

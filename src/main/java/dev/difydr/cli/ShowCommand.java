@@ -63,7 +63,8 @@ final class ShowCommand implements Runnable {
                             .append("  facts below: ").append(p.databaseFactsNote()).append('\n');
                 }
                 for (DatabaseFacts d : m.postgres().databases()) {
-                    sb.append("  ").append(d.name()).append(": ").append(Bytes.human(d.sizeBytes()))
+                    sb.append("  ").append(d.name()).append(d.roles() == null ? "" : " (Dify's " + String.join(" and ", d.roles()) + " database)")
+                            .append(": ").append(Bytes.human(d.sizeBytes()))
                             .append(", alembic_version ").append(d.alembicVersion() == null ? "(none)" : d.alembicVersion()).append('\n');
                     for (Map.Entry<String, Long> c : d.rowCounts().entrySet()) {
                         sb.append(String.format(Locale.ROOT, "    %-26s %d rows%n", c.getKey(), c.getValue()));
@@ -93,6 +94,11 @@ final class ShowCommand implements Runnable {
             if (m.skipped() != null) {
                 for (Manifest.Skipped s : m.skipped()) {
                     sb.append("skipped     ").append(s.component()).append(' ').append(s.name()).append(": ").append(s.reason()).append('\n');
+                }
+            }
+            if (m.warnings() != null) {
+                for (String w : m.warnings()) {
+                    sb.append("warning     ").append(w).append('\n');
                 }
             }
             return sb.toString();

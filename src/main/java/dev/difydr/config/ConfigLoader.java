@@ -37,6 +37,10 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+    /** {@code List<DatabaseSpec>}, the type of a listed {@link DatabaseSelection}. */
+    private static final Type DATABASE_LIST = java.util.Arrays.stream(DatabaseSelection.class.getRecordComponents())
+            .filter(c -> c.getName().equals("listed")).findFirst().orElseThrow().getGenericType();
+
     private final Function<String, String> environment;
 
     public ConfigLoader() {
@@ -96,6 +100,13 @@ public final class ConfigLoader {
             Type element = ((ParameterizedType) type).getActualTypeArguments()[0];
             for (int i = 0; i < node.size(); i++) {
                 checkKeys(node.get(i), element, path + "[" + i + "]", problems);
+            }
+            return;
+        }
+        if (raw == DatabaseSelection.class) {
+            // a word or a list; the list's entries are checked like any other list of records
+            if (node.isArray()) {
+                checkKeys(node, DATABASE_LIST, path, problems);
             }
             return;
         }
@@ -193,7 +204,9 @@ public final class ConfigLoader {
                 }
             }
             String expected = jme.getOriginalMessage();
-            if (expected.contains("Integer") || expected.contains("int")) {
+            if (expected.startsWith("expected ")) {
+                // a reader of our own already says what is expected
+            } else if (expected.contains("Integer") || expected.contains("int")) {
                 expected = "expected a whole number";
             } else if (expected.contains("Boolean") || expected.contains("boolean")) {
                 expected = "expected true or false";
@@ -238,15 +251,7 @@ public final class ConfigLoader {
             if (!List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full").contains(pg.sslmode())) {
                 problems.add("postgres.sslmode: '" + pg.sslmode() + "' is not a libpq sslmode (disable, allow, prefer, require, verify-ca, verify-full)");
             }
-            if (pg.databases().isEmpty()) {
-                problems.add("postgres.databases: the list is empty; name at least one database (e.g. [dify, dify_plugin])");
-            }
-            for (int i = 0; i < pg.databases().size(); i++) {
-                DatabaseSpec d = pg.databases().get(i);
-                if (d == null || d.name() == null || d.name().isBlank()) {
-                    problems.add("postgres.databases[" + i + "]: missing database name");
-                }
-            }
+            validateDatabases(pg.databases(), c.kubernetes() != null, problems);
         }
         if (c.redis() != null) {
             validateRedis("redis", c.redis(), problems);
@@ -295,6 +300,34 @@ public final class ConfigLoader {
         }
         if (z.workers() < 0 || z.workers() > 256) {
             problems.add("compression.workers: " + z.workers() + " is out of range; use 0 (one per core) to 256");
+        }
+    }
+
+    private static void validateDatabases(DatabaseSelection databases, boolean kubernetes, List<String> problems) {
+        String word = databases.word();
+        if (word != null) {
+            if (word.equalsIgnoreCase(DatabaseSelection.FROM_DIFY) && !databases.isFromDify()) {
+                problems.add("postgres.databases: '" + word + "' is not a known value; did you mean '" + DatabaseSelection.FROM_DIFY + "'?");
+            } else if (!databases.isFromDify()) {
+                problems.add("postgres.databases: '" + word + "' must be " + DatabaseSelection.FROM_DIFY + " (the databases Dify's"
+                        + " Deployments read) or a list of databases; for one database write [" + word + "]");
+            } else if (!kubernetes) {
+                problems.add("postgres.databases: " + DatabaseSelection.FROM_DIFY + " reads the databases from Dify's Deployments and"
+                        + " needs the kubernetes section (namespace, and release or workloads); without Kubernetes, list the"
+                        + " databases (e.g. [dify, dify_plugin])");
+            }
+            return;
+        }
+        List<DatabaseSpec> listed = databases.list();
+        if (listed.isEmpty()) {
+            problems.add("postgres.databases: the list is empty; name at least one database (e.g. [dify, dify_plugin]) or write "
+                    + DatabaseSelection.FROM_DIFY);
+        }
+        for (int i = 0; i < listed.size(); i++) {
+            DatabaseSpec d = listed.get(i);
+            if (d == null || d.name() == null || d.name().isBlank()) {
+                problems.add("postgres.databases[" + i + "]: missing database name");
+            }
         }
     }
 

@@ -32,16 +32,30 @@ public final class DatabaseEnv {
     public static final String PORT = "DB_PORT";
     public static final String USERNAME = "DB_USERNAME";
     public static final String PASSWORD = "DB_PASSWORD";
-    private static final List<String> VARIABLES = List.of(DATABASE, HOST, PORT, USERNAME, PASSWORD);
+    /** Every variable a restore reads and may change. */
+    public static final List<String> VARIABLES = List.of(DATABASE, HOST, PORT, USERNAME, PASSWORD);
 
     private final KubernetesClient client;
     private final String namespace;
+    private final List<String> variables;
     private final Map<String, Optional<Map<String, String>>> configMaps = new HashMap<>();
     private final Map<String, Optional<Map<String, String>>> secrets = new HashMap<>();
 
     public DatabaseEnv(KubernetesClient client, String namespace) {
+        this(client, namespace, VARIABLES);
+    }
+
+    /**
+     * Resolves only {@code variables} (which must include {@code DB_DATABASE}), so that a reader that needs only the
+     * database names (a backup) reads no Secret that holds just a password.
+     */
+    public DatabaseEnv(KubernetesClient client, String namespace, List<String> variables) {
+        if (!variables.contains(DATABASE)) {
+            throw new IllegalArgumentException("the variables to read must include " + DATABASE);
+        }
         this.client = client;
         this.namespace = namespace;
+        this.variables = List.copyOf(variables);
     }
 
     /** The value of one variable and where it is kept; a password's value is never part of its text. */
@@ -68,7 +82,7 @@ public final class DatabaseEnv {
             List<Container> containers = init ? pod.getInitContainers() : pod.getContainers();
             for (Container c : containers == null ? List.<Container>of() : containers) {
                 Map<String, Value> values = new LinkedHashMap<>();
-                for (String variable : VARIABLES) {
+                for (String variable : variables) {
                     resolve(name, c, init, variable).ifPresent(v -> values.put(variable, v));
                 }
                 if (values.containsKey(DATABASE)) {

@@ -24,14 +24,21 @@ public final class WorkloadDiscovery {
 
     private final KubernetesClient client;
     private final KubernetesConfig config;
+    private final List<String> variables;
 
     public WorkloadDiscovery(KubernetesClient client, KubernetesConfig config) {
+        this(client, config, DatabaseEnv.VARIABLES);
+    }
+
+    /** Discovery that resolves only these database {@code variables} of each workload (see {@link DatabaseEnv}). */
+    public WorkloadDiscovery(KubernetesClient client, KubernetesConfig config, List<String> variables) {
         this.client = client;
         this.config = config;
+        this.variables = variables;
     }
 
     public List<Workload> discover() {
-        DatabaseEnv env = new DatabaseEnv(client, config.namespace());
+        DatabaseEnv env = new DatabaseEnv(client, config.namespace(), variables);
         List<Workload> found = config.workloads().isEmpty() ? byRelease(env) : listed(env);
         Map<Role, List<String>> byRole = new EnumMap<>(Role.class);
         for (Workload w : found) {

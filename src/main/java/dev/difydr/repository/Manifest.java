@@ -8,6 +8,7 @@ import java.util.List;
 /**
  * The record of a completed backup. It is written after every artifact is stored, and its presence is the only
  * proof that the backup is complete. {@code skipped} lists optional parts that were not there or failed, and why;
+ * {@code warnings} what the run found worth an operator's attention (a database Dify reads that the backup lacks);
  * {@code postgres}, {@code redis} and {@code storage} (one entry per file storage) are what each source held.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -21,6 +22,7 @@ public record Manifest(
         Instant finishedAt,
         List<Artifact> artifacts,
         List<Skipped> skipped,
+        List<String> warnings,
         PostgresFacts postgres,
         RedisFacts redis,
         List<StorageFacts> storage) {

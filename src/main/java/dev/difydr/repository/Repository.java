@@ -1,11 +1,13 @@
 package dev.difydr.repository;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.store.NoSuchObjectException;
 import dev.difydr.store.ObjectStore;
 import dev.difydr.store.ObjectStore.ObjectInfo;
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,9 +15,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Backups of one deployment in an object store: what exists, which are complete, their manifests. */
+/**
+ * Backups of one deployment in an object store: what exists, which are complete, their manifests.
+ *
+ * <p>Backups are ordered by their id, whose time part is the start time to the second, never by what a manifest says
+ * about itself: an edited or damaged manifest cannot move a backup ahead of newer ones. Within one second the
+ * recorded start decides, trusted only inside that second; without it (no manifest, or one whose start lies outside its
+ * id's second) the random suffix decides, which is arbitrary but stable. A manifest that cannot be read, parsed or does
+ * not belong to its key is listed as damaged, with the reason, and the listing goes on.
+ */
 public final class Repository implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Repository.class);
+
     private final ObjectStore store;
     private final RepositoryLayout layout;
 
@@ -46,6 +60,10 @@ public final class Repository implements AutoCloseable {
         }
     }
 
+    /**
+     * The manifest of a backup. A missing manifest and a damaged one are VERIFY failures naming the backup; a store
+     * that cannot be read is the store's failure.
+     */
     public Manifest manifest(BackupId id) {
         byte[] bytes;
         try {
@@ -54,19 +72,18 @@ public final class Repository implements AutoCloseable {
             throw new DrException(Failure.VERIFY, "backup " + id + " has no manifest in " + store.describe()
                     + ": it does not exist or did not complete (see 'list --all')");
         }
-        try {
-            return Json.MAPPER.readValue(bytes, Manifest.class);
-        } catch (IOException e) {
-            throw new DrException(Failure.VERIFY, "manifest of backup " + id + " in " + store.describe() + " is unreadable: " + e.getMessage(), e);
+        Parsed parsed = parse(id, bytes);
+        if (parsed.damage() != null) {
+            throw new DrException(Failure.VERIFY, "backup " + id + " in " + store.describe() + " is damaged: " + parsed.damage()
+                    + "; it cannot be shown, verified, drilled or restored. 'list' shows the other backups");
         }
+        return parsed.manifest();
     }
 
-    /** Resolves {@code latest} or an id to a complete backup's manifest. */
+    /** Resolves {@code latest} (the newest completed, undamaged backup) or an id to a complete backup's manifest. */
     public Manifest resolve(String idOrLatest) {
         if ("latest".equals(idOrLatest)) {
-            return list(false).stream().findFirst().map(e -> e.manifest().orElseThrow())
-                    .orElseThrow(() -> new DrException(Failure.VERIFY, "no completed backup of deployment '" + layout.deployment()
-                            + "' in " + store.describe()));
+            return latest();
         }
         if (!BackupId.isValid(idOrLatest)) {
             throw new DrException(Failure.USAGE, "'" + idOrLatest + "' is neither 'latest' nor a backup id like 20261122T060000Z-k3m9qa");
@@ -74,38 +91,127 @@ public final class Repository implements AutoCloseable {
         return manifest(new BackupId(idOrLatest));
     }
 
-    /** Backups newest first; with {@code includeIncomplete}, also runs that left objects but no manifest. */
+    private Manifest latest() {
+        List<Entry> passed = new ArrayList<>();
+        for (Entry e : list(false)) {
+            if (e.usable()) {
+                for (Entry skipped : passed) {
+                    log.warn("'latest' is {}, not the newer backup {}: {}", e.id(), skipped.id(), skipped.whyUnusable());
+                }
+                return e.manifest().orElseThrow();
+            }
+            passed.add(e);
+        }
+        throw new DrException(Failure.VERIFY, "no completed backup of deployment '" + layout.deployment() + "' in " + store.describe()
+                + (passed.isEmpty() ? "" : " (" + passed.size() + " damaged or not completed: see 'list')"));
+    }
+
+    /**
+     * Backups newest first (see the class comment); damaged ones included, with the reason; with
+     * {@code includeIncomplete}, also runs that left objects but no manifest.
+     */
     public List<Entry> list(boolean includeIncomplete) {
-        Map<BackupId, List<ObjectInfo>> byBackup = new TreeMap<>(Comparator.reverseOrder());
+        Map<BackupId, List<ObjectInfo>> byBackup = new TreeMap<>();
         for (ObjectInfo o : store.list(layout.backupsPrefix())) {
             layout.backupOf(o.key()).ifPresent(id -> byBackup.computeIfAbsent(id, k -> new ArrayList<>()).add(o));
         }
         List<Entry> out = new ArrayList<>();
         for (Map.Entry<BackupId, List<ObjectInfo>> e : byBackup.entrySet()) {
+            BackupId id = e.getKey();
             boolean complete = e.getValue().stream().anyMatch(o -> layout.isManifest(o.key()));
             if (complete) {
-                out.add(new Entry(e.getKey(), Optional.of(manifest(e.getKey())), e.getValue()));
+                out.add(entry(id, e.getValue()));
             } else if (includeIncomplete) {
-                out.add(new Entry(e.getKey(), Optional.empty(), e.getValue()));
+                out.add(new Entry(id, Optional.empty(), e.getValue(), null, null));
             }
         }
-        // Ids have one-second resolution: order by the recorded start so 'latest' is the newest even within a second.
-        out.sort(Comparator.comparing(Entry::startedAt).thenComparing(Entry::id).reversed());
+        out.sort(Comparator.comparing((Entry e) -> e.id().time()).thenComparing(Entry::startedAt).thenComparing(Entry::id).reversed());
         return out;
     }
 
-    /** A backup as found in the store: complete when it has a manifest. */
-    public record Entry(BackupId id, Optional<Manifest> manifest, List<ObjectInfo> objects) {
+    private Entry entry(BackupId id, List<ObjectInfo> objects) {
+        Parsed parsed;
+        try {
+            parsed = parse(id, store.read(layout.manifest(id)));
+        } catch (DrException e) {
+            // A read failure of one manifest must not hide every other backup.
+            parsed = new Parsed(null, "its manifest cannot be read: " + e.getMessage());
+        }
+        if (parsed.damage() != null) {
+            return new Entry(id, Optional.empty(), objects, parsed.damage(), null);
+        }
+        Manifest m = parsed.manifest();
+        String note = startAgrees(id, m.startedAt()) ? null : "the manifest says it started at " + m.startedAt()
+                + ", outside the second its id names; ordered and aged by the id";
+        return new Entry(id, Optional.of(m), objects, null, note);
+    }
+
+    /** The id's time is the start truncated to the second, so an honest manifest's start lies within that second. */
+    private static boolean startAgrees(BackupId id, Instant startedAt) {
+        return !startedAt.isBefore(id.time()) && startedAt.isBefore(id.time().plus(Duration.ofSeconds(1)));
+    }
+
+    /** A manifest, or why it cannot be used as one ({@code damage}). */
+    private record Parsed(Manifest manifest, String damage) {
+    }
+
+    private static Parsed parse(BackupId id, byte[] bytes) {
+        Manifest m;
+        try {
+            m = Json.MAPPER.readValue(bytes, Manifest.class);
+        } catch (JsonProcessingException e) {
+            return new Parsed(null, "its manifest is not a valid manifest: " + e.getOriginalMessage().lines().findFirst().orElse(""));
+        } catch (IOException e) {
+            return new Parsed(null, "its manifest cannot be parsed: " + e.getMessage());
+        }
+        if (m == null) {
+            return new Parsed(null, "its manifest is empty (null)");
+        }
+        List<String> missing = new ArrayList<>();
+        if (m.id() == null) missing.add("id");
+        if (m.status() == null) missing.add("status");
+        if (m.startedAt() == null) missing.add("startedAt");
+        if (m.artifacts() == null || m.artifacts().contains(null)) missing.add("artifacts");
+        if (!missing.isEmpty()) {
+            return new Parsed(null, "its manifest lacks " + String.join(", ", missing));
+        }
+        if (!m.id().equals(id.value())) {
+            return new Parsed(null, "its manifest names backup " + m.id() + " but is stored under " + id);
+        }
+        return new Parsed(m, null);
+    }
+
+    /**
+     * A backup as found in the store: complete when it has a manifest; {@code damage} says why a manifest that exists
+     * cannot be used (then {@code manifest} is empty); {@code note} flags a usable manifest that disagrees with its id.
+     */
+    public record Entry(BackupId id, Optional<Manifest> manifest, List<ObjectInfo> objects, String damage, String note) {
+        public static final String DAMAGED = "damaged";
+        public static final String INCOMPLETE = "incomplete";
+
         public String status() {
-            return manifest.map(Manifest::status).orElse("incomplete");
+            return damage != null ? DAMAGED : manifest.map(Manifest::status).orElse(INCOMPLETE);
         }
 
+        /** The recorded start when it agrees with the id, else the id's time. */
         public Instant startedAt() {
-            return manifest.map(Manifest::startedAt).orElse(id.time());
+            return manifest.map(Manifest::startedAt).filter(t -> startAgrees(id, t)).orElse(id.time());
         }
 
         public long storedBytes() {
             return objects.stream().mapToLong(ObjectInfo::size).sum();
+        }
+
+        /** Whether {@code latest} may choose it: a readable manifest of a completed backup. */
+        public boolean usable() {
+            return damage == null && manifest.isPresent() && Manifest.COMPLETED.equals(manifest.get().status());
+        }
+
+        String whyUnusable() {
+            if (damage != null) {
+                return "damaged: " + damage;
+            }
+            return manifest.isEmpty() ? "it has no manifest" : "its status is '" + status() + "', not completed";
         }
     }
 }

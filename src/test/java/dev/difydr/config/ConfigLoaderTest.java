@@ -80,7 +80,8 @@ class ConfigLoaderTest {
         assertThat(c.repository().url()).isEqualTo("file:///var/backups/dify");
         assertThat(c.postgres().port()).isEqualTo(5432);
         assertThat(c.postgres().user()).isEqualTo("postgres");
-        assertThat(c.postgres().databases()).containsExactly(new DatabaseSpec("dify", false), new DatabaseSpec("dify_plugin", true));
+        assertThat(c.postgres().databases().isFromDify()).isFalse();
+        assertThat(c.postgres().databases().list()).containsExactly(new DatabaseSpec("dify", false), new DatabaseSpec("dify_plugin", true));
         assertThat(c.compression().level()).isEqualTo(3);
     }
 
@@ -356,8 +357,46 @@ class ConfigLoaderTest {
                   databases: [dify, {name: dify_plugin, optional: true}, {name: extra}]
                 """, "test.yaml");
 
-        assertThat(c.postgres().databases()).containsExactly(
+        assertThat(c.postgres().databases().list()).containsExactly(
                 new DatabaseSpec("dify", false), new DatabaseSpec("dify_plugin", true), new DatabaseSpec("extra", false));
+    }
+
+    @Test
+    void databasesFromDifyWithAKubernetesSection() {
+        Config c = loader.parse(MINIMAL + """
+                postgres: {host: db, databases: fromDify}
+                kubernetes: {namespace: dify, release: dify}
+                """, "test.yaml");
+
+        assertThat(c.postgres().databases().isFromDify()).isTrue();
+        assertThat(c.postgres().databases()).isEqualTo(DatabaseSelection.fromDify());
+        assertThat(c.postgres().withDatabases(java.util.List.of(new DatabaseSpec("dify_r1", false))).databases().list())
+                .containsExactly(new DatabaseSpec("dify_r1", false));
+    }
+
+    @Test
+    void databasesFromDifyWithoutKubernetesIsRefused() {
+        assertThat(problems(MINIMAL + "postgres: {host: db, databases: fromDify}\n"))
+                .contains("postgres.databases: fromDify reads the databases from Dify's Deployments and needs the kubernetes section")
+                .contains("without Kubernetes, list the databases (e.g. [dify, dify_plugin])");
+    }
+
+    @Test
+    void databasesAsAnyOtherWordOrAMappingIsRefusedPrecisely() {
+        String kubernetes = "kubernetes: {namespace: dify, release: dify}\n";
+        assertThat(problems(MINIMAL + kubernetes + "postgres: {host: db, databases: fromdify}\n"))
+                .contains("postgres.databases: 'fromdify' is not a known value; did you mean 'fromDify'?");
+        assertThat(problems(MINIMAL + kubernetes + "postgres: {host: db, databases: dify}\n"))
+                .contains("postgres.databases: 'dify' must be fromDify (the databases Dify's Deployments read) or a list of databases;"
+                        + " for one database write [dify]");
+        assertThat(problems(MINIMAL + kubernetes + "postgres: {host: db, databases: 5}\n"))
+                .contains("postgres.databases: '5' must be fromDify");
+        assertThat(problems(MINIMAL + kubernetes + "postgres: {host: db, databases: {name: dify}}\n"))
+                .contains("postgres.databases: expected fromDify or a list of databases (e.g. [dify, dify_plugin])");
+        assertThat(problems(MINIMAL + kubernetes + "postgres: {host: db, databases: []}\n"))
+                .contains("postgres.databases: the list is empty; name at least one database (e.g. [dify, dify_plugin]) or write fromDify");
+        assertThat(problems(MINIMAL + kubernetes + "postgres: {host: db, databases: [dify, {name: x, optional: maybe}]}\n"))
+                .contains("postgres.databases[1].optional: expected true or false");
     }
 
     @Test

@@ -83,7 +83,7 @@ public final class PostgresLogicalSource {
         Map<String, Connection> open = new LinkedHashMap<>();
         List<String> missingOptional = new ArrayList<>();
         try {
-            for (DatabaseSpec db : config.databases()) {
+            for (DatabaseSpec db : config.databases().list()) {
                 try {
                     Connection c = server.connect(db.name());
                     open.put(db.name(), c);

@@ -54,7 +54,7 @@ public final class PostgresPhysicalSource {
      * refuses any other) and there is no extra tablespace.
      */
     public Preflight preflight() {
-        String database = config.databases().stream().map(DatabaseSpec::name).findFirst().orElse("postgres");
+        String database = config.databases().list().stream().map(DatabaseSpec::name).findFirst().orElse("postgres");
         try (Connection c = server.connect(database); Statement s = c.createStatement()) {
             String version = PostgresConnector.serverVersion(c);
             List<String> problems = new ArrayList<>();
@@ -128,7 +128,7 @@ public final class PostgresPhysicalSource {
      */
     public List<DatabaseFacts> approximateFacts() {
         List<DatabaseFacts> out = new ArrayList<>();
-        for (DatabaseSpec db : config.databases()) {
+        for (DatabaseSpec db : config.databases().list()) {
             try (Connection c = server.connect(db.name())) {
                 out.add(DifyFacts.read(c, db.name()));
             } catch (SQLException e) {

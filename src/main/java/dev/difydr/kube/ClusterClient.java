@@ -1,0 +1,26 @@
+package dev.difydr.kube;
+
+import dev.difydr.config.KubernetesConfig;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+
+/**
+ * A client for the cluster Dify runs in: the in-cluster service account, else the kubeconfig (KUBECONFIG,
+ * ~/.kube/config) or KUBERNETES_MASTER. Requests time out; nothing waits on the client's own defaults.
+ */
+public final class ClusterClient {
+    private ClusterClient() {
+    }
+
+    public static KubernetesClient connect(KubernetesConfig kubernetes) {
+        Config k = new ConfigBuilder(Config.autoConfigure(null))
+                .withNamespace(kubernetes.namespace())
+                .withRequestTimeout(30_000)
+                .withConnectionTimeout(10_000)
+                .withRequestRetryBackoffLimit(3)
+                .build();
+        return new KubernetesClientBuilder().withConfig(k).build();
+    }
+}

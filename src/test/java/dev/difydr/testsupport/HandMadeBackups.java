@@ -1,0 +1,30 @@
+package dev.difydr.testsupport;
+
+import dev.difydr.repository.Artifact;
+import dev.difydr.repository.BackupId;
+import dev.difydr.repository.Manifest;
+import dev.difydr.repository.Repository;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+
+/** Backups written straight into a repository, as a backup run leaves them, for tests of what reads them. */
+public final class HandMadeBackups {
+    private HandMadeBackups() {
+    }
+
+    /** A completed backup with one four-byte artifact, started a quarter second into its id's second. */
+    public static void write(Repository repository, String id) {
+        write(repository, id, new BackupId(id).time().plusMillis(250), Manifest.COMPLETED);
+    }
+
+    /** A backup with one four-byte artifact whose manifest records {@code started} and {@code status}. */
+    public static void write(Repository repository, String id, Instant started, String status) {
+        BackupId backupId = new BackupId(id);
+        String key = repository.layout().postgresDump(backupId, "dify");
+        repository.store().put(key, "dump".getBytes(StandardCharsets.UTF_8));
+        repository.commit(new Manifest(Manifest.FORMAT_VERSION, id, repository.layout().deployment(), "test", status, started,
+                started.plusSeconds(5), List.of(new Artifact("dify", "postgres", key, 4, 4, "x", "y", "zstd", "none")),
+                null, null, null, null, null));
+    }
+}
