@@ -16,6 +16,7 @@ import dev.difydr.restore.ComponentSteps;
 import dev.difydr.restore.DatabaseSteps;
 import dev.difydr.restore.Journal;
 import dev.difydr.restore.StepListener;
+import dev.difydr.restore.TargetNames;
 import dev.difydr.restore.Steps;
 import dev.difydr.smoke.SmokeChecks;
 import dev.difydr.smoke.SmokeResult;
@@ -142,7 +143,7 @@ public final class DrillRun {
                 throw new DrException(Failure.CONFIG, "drill.databases maps two databases to the same scratch name: " + names);
             }
             for (Artifact dump : dumps) {
-                String name = names.getOrDefault(dump.name(), dump.name() + "_drill_" + id.toLowerCase(Locale.ROOT).replace("z-", "_"));
+                String name = names.getOrDefault(dump.name(), TargetNames.copyName(dump.name(), "drill", id));
                 if (!name.matches("[A-Za-z_][A-Za-z0-9_]{0,62}")) {
                     throw new DrException(Failure.CONFIG, "scratch database name '" + name + "' must be 1-63 letters, digits or '_'");
                 }

@@ -67,15 +67,36 @@ public final class DatabaseSteps {
         return dumps;
     }
 
-    /** Dify's main database: {@code dify} when the backup has it, else the first dump that is not a plugin database. */
+    /** Dify's main database among dumps: {@code dify} when there, else the first that is not a plugin database. */
     public static String mainDatabase(List<Artifact> dumps) {
         return dumps.stream().map(Artifact::name).filter("dify"::equals).findFirst()
                 .or(() -> dumps.stream().map(Artifact::name).filter(n -> !n.contains("plugin")).findFirst())
                 .orElse(dumps.get(0).name());
     }
 
+    /** Dify's main database of a backup: the one its manifest says Dify's api read, else as {@link #mainDatabase(List)} guesses. */
     public static String mainDatabase(Manifest m) {
-        return mainDatabase(dumps(m));
+        return withRole(m, MAIN).orElseGet(() -> mainDatabase(dumps(m)));
+    }
+
+    public static final String MAIN = "main";
+    public static final String PLUGIN = "plugin";
+
+    /**
+     * What a database of the backup was to Dify: the roles its manifest recorded (read from Dify's Deployments when
+     * it was backed up), else guessed from the names: the main database, and a name with "plugin" in it.
+     */
+    public static List<String> roles(Manifest m, String database) {
+        List<String> recorded = m.postgres() == null ? null : m.postgres().databases().stream().filter(f -> f.name().equals(database))
+                .map(DatabaseFacts::roles).filter(r -> r != null && !r.isEmpty()).findFirst().orElse(null);
+        if (recorded != null || m.postgres() != null && m.postgres().databases().stream().anyMatch(f -> f.roles() != null && !f.roles().isEmpty())) {
+            return recorded == null ? List.of() : recorded;
+        }
+        return database.equals(mainDatabase(dumps(m))) ? List.of(MAIN) : database.contains("plugin") ? List.of(PLUGIN) : List.of();
+    }
+
+    private static java.util.Optional<String> withRole(Manifest m, String role) {
+        return dumps(m).stream().map(Artifact::name).filter(n -> roles(m, n).contains(role)).findFirst();
     }
 
     /** Refuses names that exist on the target, before anything is created; {@code hint} says how to choose others. */

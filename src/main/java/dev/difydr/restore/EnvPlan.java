@@ -26,7 +26,9 @@ final class EnvPlan {
     static List<EnvChange> changes(Journal j, Map<String, List<DatabaseEnv.ContainerSettings>> settings) {
         Map<String, String> copies = j.databases.stream().collect(Collectors.toMap(d -> d.source, d -> d.target, (a, b) -> a, LinkedHashMap::new));
         String main = copies.get(mainSource(j));
-        String plugin = copies.entrySet().stream().filter(e -> e.getKey().contains("plugin")).map(Map.Entry::getValue).findFirst().orElse(main);
+        String plugin = withRole(j, DatabaseSteps.PLUGIN).map(copies::get)
+                .or(() -> copies.entrySet().stream().filter(e -> e.getKey().contains("plugin")).map(Map.Entry::getValue).findFirst())
+                .orElse(main);
         Map<EnvSource, EnvChange> bySource = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         for (Map.Entry<String, List<DatabaseEnv.ContainerSettings>> e : settings.entrySet()) {
@@ -60,9 +62,14 @@ final class EnvPlan {
         return bySource.values().stream().filter(c -> !c.oldValue().equals(c.newValue())).toList();
     }
 
-    /** The source database whose copy is Dify's main database. */
+    /** The source database whose copy is Dify's main database: recorded so by the backup, else guessed from the names. */
     static String mainSource(Journal j) {
-        return DatabaseSteps.mainDatabase(j.databases.stream().map(d -> new Artifact(d.source, "postgres", d.artifact, 0, 0, null, null, null, null)).toList());
+        return withRole(j, DatabaseSteps.MAIN).orElseGet(() -> DatabaseSteps.mainDatabase(
+                j.databases.stream().map(d -> new Artifact(d.source, "postgres", d.artifact, 0, 0, null, null, null, null)).toList()));
+    }
+
+    private static java.util.Optional<String> withRole(Journal j, String role) {
+        return j.databases.stream().filter(d -> d.roles != null && d.roles.contains(role)).map(d -> d.source).findFirst();
     }
 
     private static void add(Map<EnvSource, EnvChange> bySource, DatabaseEnv.Value current, String to, String deployment, List<String> problems) {

@@ -83,6 +83,8 @@ public final class Journal {
         public String target;
         public String owner;
         public String artifact;
+        /** What the source was to Dify ({@code main}, {@code plugin}), as the backup recorded it. */
+        public List<String> roles = new ArrayList<>();
         public long plainBytes;
         /**
          * Set just before CREATE DATABASE. A database of this name found on resume is dropped only when it proves it
@@ -101,7 +103,8 @@ public final class Journal {
         public TargetDatabase() {
         }
 
-        TargetDatabase(String source, String target, String owner, String artifact, long plainBytes) {
+        TargetDatabase(String source, String target, String owner, String artifact, long plainBytes, List<String> roles) {
+            this.roles = new ArrayList<>(roles);
             this.source = source;
             this.target = target;
             this.owner = owner;

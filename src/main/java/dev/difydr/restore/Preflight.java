@@ -78,7 +78,8 @@ final class Preflight {
         j.databases.clear();
         Map<String, String> names = TargetNames.of(m, request.targetDatabases());
         for (Artifact a : dumps) {
-            j.databases.add(new Journal.TargetDatabase(a.name(), names.get(a.name()), owner, a.path(), a.plainBytes()));
+            j.databases.add(new Journal.TargetDatabase(a.name(), names.get(a.name()), owner, a.path(), a.plainBytes(),
+                    DatabaseSteps.roles(m, a.name())));
         }
         ComponentSteps parts = components.apply(m);
         j.components.clear();

@@ -127,7 +127,7 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
         warnings(sb);
         switch (j.state) {
             case COMPLETED -> sb.append("Dify now reads ").append(String.join(", ", j.databases.stream().map(d -> d.target).toList()))
-                    .append(". Update postgres.databases in the dify-dr configuration so that the next backups cover them, and DB_DATABASE")
+                    .append(". With postgres.databases: fromDify the next backups cover them; a fixed list must name them now. Update DB_DATABASE")
                     .append(" in the Helm values or GitOps source, or the next upgrade points Dify back at the old databases.\n")
                     .append("Undo with: dify-dr restore --rollback ").append(j.id).append('\n');
             case ROLLED_BACK -> sb.append("Dify runs on its old databases again with the recorded replicas. The restored copies were kept: ")

@@ -10,8 +10,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** Names of the new databases: given with {@code --target-database [SOURCE=]NAME}, or derived from the backup id. */
-final class TargetNames {
+/**
+ * Names of the new databases: given with {@code --target-database [SOURCE=]NAME}, or derived from the source's name
+ * and the run's id. A source that is itself a copy made by an earlier restore or drill (Dify runs on it since, and
+ * backups follow it) loses that suffix first, so names do not grow with every restore.
+ */
+public final class TargetNames {
     private static final int MAX_IDENTIFIER = 63;
 
     private TargetNames() {
@@ -23,7 +27,7 @@ final class TargetNames {
         Map<String, String> names = new LinkedHashMap<>();
         for (String g : given) {
             int eq = g.indexOf('=');
-            String source = eq < 0 ? DatabaseSteps.mainDatabase(dumps) : g.substring(0, eq);
+            String source = eq < 0 ? DatabaseSteps.mainDatabase(m) : g.substring(0, eq);
             String name = eq < 0 ? g : g.substring(eq + 1);
             if (dumps.stream().noneMatch(a -> a.name().equals(source))) {
                 throw new DrException(Failure.USAGE, "--target-database " + g + ": backup " + m.id() + " has no database '" + source
@@ -33,7 +37,7 @@ final class TargetNames {
         }
         for (Artifact a : dumps) {
             names.computeIfAbsent(a.name(), n -> {
-                String derived = derived(n, m.id());
+                String derived = copyName(n, "restore", m.id());
                 if (derived.length() > MAX_IDENTIFIER) {
                     throw new DrException(Failure.USAGE, "the derived name " + derived + " is longer than PostgreSQL's 63 characters: "
                             + "pass --target-database " + n + "=NAME");
@@ -47,8 +51,11 @@ final class TargetNames {
         return names;
     }
 
-    static String derived(String source, String backupId) {
-        return source + "_restore_" + backupId.toLowerCase(Locale.ROOT).replace("z-", "_");
+    private static final java.util.regex.Pattern COPY_SUFFIX = java.util.regex.Pattern.compile("_(restore|drill)_\\d{8}t\\d{6}_[a-z0-9]+$");
+
+    /** {@code <source>_<kind>_<id>}, e.g. {@code dify_restore_20261122t060000_k3m9qa}, from an id like {@code 20261122T060000Z-k3m9qa}. */
+    public static String copyName(String source, String kind, String id) {
+        return COPY_SUFFIX.matcher(source).replaceFirst("") + "_" + kind + "_" + id.toLowerCase(Locale.ROOT).replace("z-", "_");
     }
 
     private static String checked(String name) {
