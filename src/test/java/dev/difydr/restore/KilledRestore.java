@@ -18,8 +18,9 @@ import java.util.Set;
 /**
  * A restore process that dies by SIGKILL, sent to itself, right after a named step completed (and was journaled):
  * no finally block, shutdown hook or rollback runs, as when a node dies or the OOM killer strikes. With no step
- * named ("-") it runs until someone else kills it. Arguments: config file, step, components for --with ("" for none).
- * The cluster comes from KUBERNETES_MASTER.
+ * named ("-") it runs until someone else kills it. Arguments: config file, step, components for --with ("" for none)
+ * and, optionally, a step after which the restore fails (so that it rolls back, and a rollback step can be the one
+ * killed after). The cluster comes from KUBERNETES_MASTER.
  */
 final class KilledRestore {
     private KilledRestore() {
@@ -29,11 +30,15 @@ final class KilledRestore {
         Config config = new ConfigLoader().load(Path.of(args[0]));
         String killAfter = args[1];
         Set<String> with = new LinkedHashSet<>(args.length > 2 && !args[2].isEmpty() ? List.of(args[2].split(",")) : List.of());
+        String failAfter = args.length > 3 ? args[3] : null;
         StepListener kill = new StepListener() {
             @Override
             public void after(String step) {
                 if (step.equals(killAfter)) {
                     sigkillSelf();
+                }
+                if (step.equals(failAfter)) {
+                    throw new IllegalStateException("injected failure after " + step);
                 }
             }
         };

@@ -28,8 +28,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 import redis.clients.jedis.Jedis;
 
 /**
- * The fault matrix: on every chart, {@code restore --with redis,storage} killed with SIGKILL right after each step
- * and inside pg_restore, then {@code restore --resume} or, separately, {@code restore --rollback}. Each must end with
+ * The fault matrix: on every chart, {@code restore --with redis,storage} killed with SIGKILL right after each step,
+ * inside pg_restore, between two value changes of the rewire and inside the rollback of a failed restore, then {@code restore --resume} or, separately, {@code restore --rollback}. Each must end with
  * every writer at its recorded replicas, every Deployment on one set of databases (all old after a rollback, all
  * restored after a resume), smoke checks passing, the lock released and the live databases untouched.
  */
@@ -38,13 +38,17 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
     static final String INSIDE_PG_RESTORE = "inside-pg_restore";
     /** Between the first and the second value the rewire changes: some Deployments would read old, some new databases. */
     static final String INSIDE_REWIRE = "inside-rewire";
+    /** Steps of the rollback that follows a failure after scale-up: a rollback killed there is finished by either recovery. */
+    static final List<String> ROLLBACK_STEPS = List.of(Rollback.SCALE_DOWN, Rollback.REWIRE_BACK);
     static final List<String> KILL_POINTS = List.of("record", "scale-down", INSIDE_PG_RESTORE, "restore-databases", "validate",
-            "restore-redis", "restore-storage", INSIDE_REWIRE, "rewire", "scale-up", "smoke-checks");
+            "restore-redis", "restore-storage", INSIDE_REWIRE, "rewire", "scale-up", "smoke-checks", Rollback.SCALE_DOWN, Rollback.REWIRE_BACK);
 
     private static RedisServer source;
     private static Path storage;
     private static Map<String, String> storageBackedUp;
     private static Map<String, String> liveDumps;
+    /** The backup with Redis and storage that every case restores: the newest, so "latest". */
+    private static String backupId;
 
     private RedisServer target;
     private Path restoredStorage;
@@ -62,8 +66,9 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
         StorageFixture.writeTenantTree(storage, List.of(tb.pg.psql("dify", "-At", "-c", "SELECT id FROM tenants ORDER BY id").strip().split("\n")));
         storageBackedUp = TreeSnapshot.of(storage);
         Path config = tb.config("matrix-backup", source.yaml(tmp.resolve("matrix-redis-password")) + "storage:\n  - {name: app, path: " + storage + "}\n");
-        CliRun run = CliRun.of("--config", config.toString(), "backup");
+        CliRun run = CliRun.of("--config", config.toString(), "--json", "backup");
         assertThat(run.code()).as(run.everything()).isZero();
+        backupId = DifyTestbed.json(run.out()).get("id").asText();
         liveDumps = new LinkedHashMap<>();
         for (String db : DifyTestbed.DATABASES) {
             liveDumps.put(db, tb.pg.comparableDump(db));
@@ -106,18 +111,27 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
 
         CliRun recovered = cliWith(config, "--json", "restore", "--" + recovery, id);
 
-        assertThat(recovered.code()).as(recovered.everything()).isZero();
         JsonNode journal = DifyTestbed.json(recovered.out());
-        if (recovery.equals("resume")) {
+        if (ROLLBACK_STEPS.contains(point)) {
+            // The restore failed and its rollback was killed: both recoveries finish the rollback (exit 9: it failed).
+            assertThat(recovered.code()).as(recovered.everything()).isEqualTo(9);
+            assertThat(journal.get("state").asText()).isEqualTo("rolled_back");
+            assertDifyAsBefore(before);
+        } else if (recovery.equals("resume")) {
+            assertThat(recovered.code()).as(recovered.everything()).isZero();
             assertThat(journal.get("state").asText()).isEqualTo("completed");
+            if (point.equals(INSIDE_PG_RESTORE)) {
+                assertThat(recovered.logs()).contains("dropping the unfinished database '" + copy("dify") + "'");
+            }
             assertThat(journal.get("smoke")).isNotEmpty().allSatisfy(r -> assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue());
-            assertWritersOn(copyOf("dify"), copyOf("dify_plugin"));
-            assertThat(tb.pg.comparableDump(copyOf("dify"))).isEqualTo(tb.backedUpDumps.get("dify"));
+            assertWritersOn(copy("dify"), copy("dify_plugin"));
+            assertThat(tb.pg.comparableDump(copy("dify"))).isEqualTo(tb.backedUpDumps.get("dify"));
             try (Jedis restored = target.jedis(); Jedis live = source.jedis()) {
                 assertThat(RedisContent.of(restored, 0, 1).differences(RedisContent.of(live, 0, 1))).isEmpty();
             }
             assertThat(TreeSnapshot.of(restoredStorage)).isEqualTo(storageBackedUp);
         } else {
+            assertThat(recovered.code()).as(recovered.everything()).isZero();
             assertThat(journal.get("state").asText()).isEqualTo("rolled_back");
             assertDifyAsBefore(before);
         }
@@ -126,6 +140,10 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
             assertThat(tb.pg.comparableDump(db)).as("live database %s untouched", db).isEqualTo(liveDumps.get(db));
         }
         assertThat(k8s().leases().withName("dify-dr-restore").get()).as("restore lock released").isNull();
+    }
+
+    private static String copy(String database) {
+        return TargetNames.copyName(database, "restore", backupId);
     }
 
     private void assertWritersOn(String main, String plugin) {
@@ -144,11 +162,12 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
         if (point.equals(INSIDE_REWIRE)) {
             return killedInsideRewire(config, log);
         }
-        Process p = spawn(inside ? slowPgRestore(config) : config, inside ? "-" : point, log);
+        Process p = spawnJava(log, KilledRestore.class.getName(), (inside ? slowPgRestore(config) : config).toString(), inside ? "-" : point, "redis,storage",
+                ROLLBACK_STEPS.contains(point) ? "scale-up" : "-");
         if (inside) {
             String id = awaitRestoreId(p, log);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!tb.databases().contains(copyOf("dify"))) {
+            while (!tb.databases().contains(copy("dify"))) {
                 assertThat(System.nanoTime() - deadline).as("the copy appears; output:%n%s", Files.readString(log)).isNegative();
                 sleep(50);
             }
@@ -177,7 +196,7 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
             }
             return false;
         });
-        Process p = spawn(config, "-", log);
+        Process p = spawnJava(log, KilledRestore.class.getName(), config.toString(), "-", "redis,storage");
         restore.set(p);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("killed in time; output:%n%s", Files.readString(log)).isTrue();
         cluster.refuseWrites(null);
@@ -196,15 +215,6 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
             assertThat(System.nanoTime() - deadline).as("restore id printed; output:%n%s", Files.readString(log)).isNegative();
             sleep(50);
         }
-    }
-
-    private Process spawn(Path config, String killAfter, Path log) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), KilledRestore.class.getName(), config.toString(), killAfter, "redis,storage"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(Map.of("KUBERNETES_MASTER", cluster.url(), "KUBERNETES_AUTH_TRYKUBECONFIG", "false",
-                "KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false"));
-        return pb.start();
     }
 
     /** The same configuration with a pg_restore that stalls before doing its work, so that a kill lands inside it. */

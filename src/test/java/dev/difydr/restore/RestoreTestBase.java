@@ -134,7 +134,7 @@ abstract class RestoreTestBase {
     }
 
     static String copyOf(String database) {
-        return database + "_restore_" + tb.backupId.toLowerCase(Locale.ROOT).replace("z-", "_");
+        return TargetNames.copyName(database, "restore", tb.backupId);
     }
 
     KubernetesClient k8s() {
@@ -211,6 +211,17 @@ abstract class RestoreTestBase {
         }
         awaitPods(chart.plugin(), 1);
         assertThat(databaseOf(chart.plugin(), chart.pluginContainer())).isEqualTo("dify_plugin");
+    }
+
+    /** Starts {@code mainClass} of the test class path in another JVM, talking to this cluster, its output in {@code log}. */
+    Process spawnJava(Path log, String mainClass, String... args) throws java.io.IOException {
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), mainClass));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(Map.of("KUBERNETES_MASTER", cluster.url(), "KUBERNETES_AUTH_TRYKUBECONFIG", "false",
+                "KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false"));
+        return pb.start();
     }
 
     static void sleep(long millis) {

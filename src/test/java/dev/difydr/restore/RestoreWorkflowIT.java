@@ -263,6 +263,21 @@ class RestoreWorkflowIT extends RestoreTestBase {
     }
 
     @Test
+    void aMissingPermissionStopsThePreflightAndIsNamed() {
+        start(DifyChart.boris("dify"));
+        cluster.deny("patch configmaps");
+        cluster.deny("delete leases");
+        String before = clusterState();
+
+        CliRun run = cli("restore", "latest", "--yes");
+
+        assertThat(run.code()).as(run.everything()).isEqualTo(10);
+        assertThat(run.err()).contains("dify-dr may not patch configmaps, delete coordination.k8s.io/leases in namespace dify",
+                "the Role in runbooks/incident-restore.md");
+        assertThat(clusterState()).isEqualTo(before);
+    }
+
+    @Test
     void aSecondRestoreWaitsForTheFirstToFinish() {
         DifyChart chart = DifyChart.douban("prod");
         start(chart);

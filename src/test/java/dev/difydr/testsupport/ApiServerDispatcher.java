@@ -75,6 +75,27 @@ final class ApiServerDispatcher extends KubernetesCrudDispatcher {
         refused = which;
     }
 
+    /** Permissions ("verb resource", e.g. "patch configmaps") that SelfSubjectAccessReviews answer as not allowed. */
+    private final Set<String> denied = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    void deny(String verbAndResource) {
+        denied.add(verbAndResource);
+    }
+
+    /**
+     * A SelfSubjectAccessReview is answered, not stored, as kube-apiserver does (registry/authorization/
+     * selfsubjectaccessreview/rest.go): the spec comes back with {@code status.allowed}. Everything is allowed but
+     * what a test denied.
+     */
+    private MockResponse review(ObjectNode body) {
+        JsonNode attributes = body.path("spec").path("resourceAttributes");
+        String resource = attributes.path("resource").asText() + (attributes.path("subresource").asText().isEmpty() ? ""
+                : "/" + attributes.path("subresource").asText());
+        boolean allowed = !denied.contains(attributes.path("verb").asText() + " " + resource);
+        body.putObject("status").put("allowed", allowed);
+        return json(201, body);
+    }
+
     private MockResponse refusal() {
         return status(403, "Forbidden", "admission webhook \"test.difydr.dev\" denied the request", null);
     }
@@ -96,6 +117,9 @@ final class ApiServerDispatcher extends KubernetesCrudDispatcher {
                 body = object(JSON.readTree(body(request)));
             } catch (IOException | IllegalArgumentException e) {
                 return status(400, "BadRequest", "the object could not be decoded: " + e.getMessage(), null);
+            }
+            if ("SelfSubjectAccessReview".equals(body.path("kind").asText())) {
+                return review(body);
             }
             if (isDeployment(body)) {
                 body.putObject("status");

@@ -92,6 +92,11 @@ public final class KubeCluster implements AutoCloseable {
                 java.util.Objects.toString(r.getHeader("Content-Type"), ""), new String(r.getBody().getBytes(), StandardCharsets.UTF_8)));
     }
 
+    /** From now on, access reviews answer that this permission ("patch configmaps", "create pods/exec") is missing. */
+    public void deny(String verbAndResource) {
+        dispatcher.deny(verbAndResource);
+    }
+
     @FunctionalInterface
     public interface Refusal {
         boolean refuses(String method, String path, String contentType, String body);
