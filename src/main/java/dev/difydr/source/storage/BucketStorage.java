@@ -112,7 +112,7 @@ public final class BucketStorage implements StorageSource, StorageTarget {
      */
     @Override
     public StorageRestore.Result restore(InputStream plainTar, boolean overwrite) throws IOException {
-        TarArchiveInputStream in = new TarArchiveInputStream(plainTar, StandardCharsets.UTF_8.name());
+        TarArchiveInputStream in = TarFormat.reader(plainTar);
         byte[] buffer = new byte[TarFormat.BUFFER];
         List<StorageRestore.Conflict> conflicts = new ArrayList<>();
         long files = 0;

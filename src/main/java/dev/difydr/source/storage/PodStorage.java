@@ -119,7 +119,7 @@ public final class PodStorage implements StorageSource, StorageTarget {
         running = watch;
         try (watch) {
             TarStats.Counter counter = new TarStats.Counter();
-            TarArchiveInputStream in = new TarArchiveInputStream(new PodOutput(watch.getOutput()), StandardCharsets.UTF_8.name());
+            TarArchiveInputStream in = TarFormat.reader(new PodOutput(watch.getOutput()));
             TarArchiveOutputStream tar = TarFormat.writer(out);
             byte[] buffer = new byte[TarFormat.BUFFER];
             try {
@@ -214,7 +214,7 @@ public final class PodStorage implements StorageSource, StorageTarget {
      * reads from the new place).
      */
     static void checkedCopy(InputStream plainTar, OutputStream out, TarStats.Counter counter) throws IOException {
-        TarArchiveInputStream in = new TarArchiveInputStream(plainTar, StandardCharsets.UTF_8.name());
+        TarArchiveInputStream in = TarFormat.reader(plainTar);
         TarArchiveOutputStream tar = TarFormat.writer(out);
         Set<String> symlinks = new HashSet<>();
         Set<String> files = new HashSet<>();

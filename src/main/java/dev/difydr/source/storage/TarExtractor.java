@@ -94,7 +94,7 @@ public final class TarExtractor {
     public static StorageRestore.Result extract(InputStream tar, Path target, boolean overwrite) throws IOException {
         Files.createDirectories(target);
         TarExtractor x = new TarExtractor(target.toRealPath(), overwrite);
-        return x.run(new TarArchiveInputStream(tar, StandardCharsets.UTF_8.name()));
+        return x.run(TarFormat.reader(tar));
     }
 
     private StorageRestore.Result run(TarArchiveInputStream in) throws IOException {

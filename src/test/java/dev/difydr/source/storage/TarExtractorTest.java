@@ -40,6 +40,45 @@ class TarExtractorTest {
         around = withoutTarget();
     }
 
+    /**
+     * A GNU long name that really holds 150 MB: commons-compress would read it whole into the heap (the launcher's is
+     * 160 MiB). The reader stops after about a megabyte of headers and names the place, and nothing is extracted.
+     */
+    @Test
+    void aHugeLongNameIsRefusedAfterAMegabyteOfHeaders() throws IOException {
+        long claimed = 150_000_000L;
+        TarArchiveEntry longName = new TarArchiveEntry(TarConstants.GNU_LONGLINK, TarConstants.LF_GNUTYPE_LONGNAME);
+        longName.setSize(claimed);
+        byte[] header = new byte[512];
+        longName.writeEntryHeader(header);
+        long[] served = {0};
+        java.io.InputStream names = new java.io.InputStream() {
+            @Override
+            public int read() {
+                return served[0] < claimed ? (int) (served[0]++ % 26) + 'a' : -1;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                int n = (int) Math.min(len, claimed - served[0]);
+                if (n <= 0) {
+                    return -1;
+                }
+                java.util.Arrays.fill(b, off, off + n, (byte) 'a');
+                served[0] += n;
+                return n;
+            }
+        };
+        java.io.InputStream tar = new java.io.SequenceInputStream(new ByteArrayInputStream(header), names);
+
+        DrException e = catchThrowableOfType(DrException.class, () -> TarExtractor.extract(tar, target, false));
+
+        assertThat(e).isNotNull();
+        assertThat(e.getMessage()).contains("the headers of the first entry", "more than 1048576 bytes", "not written by dify-dr");
+        assertThat(served[0]).as("bytes of the name read").isLessThan(2L << 20);
+        assertThat(target).isEmptyDirectory();
+    }
+
     @Test
     void absolutePath() {
         refused(tar(t -> file(t, tmp.resolve("victim.txt").toString(), "pwned")), tmp.resolve("victim.txt").toString(), "absolute path");
