@@ -3,7 +3,6 @@ package dev.difydr.source.storage;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
 import java.io.BufferedOutputStream;
-import java.io.FilterInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +12,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.io.IOUtils;
+import org.apache.commons.io.input.ProxyInputStream;
 
 /**
  * The one tar dialect dify-dr writes: POSIX/PAX, which GNU tar, bsdtar and busybox read. PAX headers carry what the
@@ -61,8 +61,8 @@ final class TarFormat {
         };
     }
 
-    /** Counts what is read while on, and fails past {@link #MAX_METADATA}. */
-    private static final class MetadataBudget extends FilterInputStream {
+    /** Counts what is read (or skipped) while on, and fails past {@link #MAX_METADATA}. */
+    private static final class MetadataBudget extends ProxyInputStream {
         private long left = -1;
         private String where;
 
@@ -80,14 +80,18 @@ final class TarFormat {
         }
 
         @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        protected void afterRead(int n) {
+            spent(n);
         }
 
         @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = in.read(b, off, len);
+        public long skip(long n) throws IOException {
+            long skipped = super.skip(n);
+            spent(skipped);
+            return skipped;
+        }
+
+        private void spent(long n) {
             if (left >= 0 && n > 0) {
                 left -= n;
                 if (left < 0) {
@@ -96,21 +100,6 @@ final class TarFormat {
                             + " dify-dr, and nothing more of it was extracted");
                 }
             }
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            byte[] scratch = new byte[(int) Math.min(n, 8192)];
-            long done = 0;
-            while (done < n) {
-                int r = read(scratch, 0, (int) Math.min(n - done, scratch.length));
-                if (r < 0) {
-                    break;
-                }
-                done += r;
-            }
-            return done;
         }
     }
 
