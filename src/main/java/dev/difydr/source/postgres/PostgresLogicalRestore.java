@@ -103,10 +103,22 @@ public final class PostgresLogicalRestore {
         }
     }
 
+    /** No relation, function or type outside the system schemas: what CREATE DATABASE … TEMPLATE template0 makes. */
+    private boolean holdsNothing(String database) throws SQLException {
+        String user = " n ON n.oid = %s WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%%'";
+        try (Connection c = server.connect(database); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM pg_class x JOIN pg_namespace" + user.formatted("x.relnamespace")
+                     + ") + (SELECT count(*) FROM pg_proc x JOIN pg_namespace" + user.formatted("x.pronamespace")
+                     + ") + (SELECT count(*) FROM pg_type x JOIN pg_namespace" + user.formatted("x.typnamespace") + ")")) {
+            return rs.next() && rs.getLong(1) == 0;
+        }
+    }
+
     /**
      * Drops a database that dify-dr created itself: one whose comment is {@code marker} and, when {@code oid} is known,
-     * whose OID is {@code oid}. Anything else is refused: what a journal says is no proof, since a journal can be
-     * edited where it is stored. A database that does not exist is nothing to do.
+     * whose OID is {@code oid}; or one with no comment that holds nothing at all (a run killed between its CREATE
+     * DATABASE and its COMMENT left it, and dropping it loses nothing). Anything else is refused: what a journal says
+     * is no proof, since a journal can be edited where it is stored. A database that does not exist is nothing to do.
      */
     public void dropOwn(String database, String marker, Long oid) {
         try (Connection c = server.connect("postgres"); Statement s = c.createStatement()) {
@@ -114,7 +126,8 @@ public final class PostgresLogicalRestore {
             if (found == null) {
                 return;
             }
-            if (!marker.equals(found.comment()) || oid != null && oid != found.oid()) {
+            boolean ours = marker.equals(found.comment()) && (oid == null || oid == found.oid());
+            if (!ours && !(found.comment() == null && oid == null && holdsNothing(database))) {
                 throw new DrException(Failure.USAGE, "database '" + database + "' on PostgreSQL " + where() + " was not created by this run"
                         + " of dify-dr (" + (marker.equals(found.comment()) ? "its OID is " + found.oid() + ", not " + oid
                         : "its comment is not '" + marker + "'") + "), so it is not dropped; if it is an unfinished copy you want gone,"
