@@ -3,7 +3,6 @@ package dev.difydr.cli;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.difydr.Failure;
 import dev.difydr.Printable;
 import dev.difydr.Version;
 import dev.difydr.config.Config;

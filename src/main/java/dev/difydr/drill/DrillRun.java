@@ -34,7 +34,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Locale;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
