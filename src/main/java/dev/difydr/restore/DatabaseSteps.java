@@ -2,6 +2,7 @@ package dev.difydr.restore;
 
 import dev.difydr.DrException;
 import dev.difydr.Failure;
+import dev.difydr.kube.DifyDatabases;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.DatabaseFacts;
@@ -76,11 +77,8 @@ public final class DatabaseSteps {
 
     /** Dify's main database of a backup: the one its manifest says Dify's api read, else as {@link #mainDatabase(List)} guesses. */
     public static String mainDatabase(Manifest m) {
-        return withRole(m, MAIN).orElseGet(() -> mainDatabase(dumps(m)));
+        return withRole(m, DifyDatabases.MAIN).orElseGet(() -> mainDatabase(dumps(m)));
     }
-
-    public static final String MAIN = "main";
-    public static final String PLUGIN = "plugin";
 
     /**
      * What a database of the backup was to Dify: the roles its manifest recorded (read from Dify's Deployments when
@@ -92,7 +90,7 @@ public final class DatabaseSteps {
         if (recorded != null || m.postgres() != null && m.postgres().databases().stream().anyMatch(f -> f.roles() != null && !f.roles().isEmpty())) {
             return recorded == null ? List.of() : recorded;
         }
-        return database.equals(mainDatabase(dumps(m))) ? List.of(MAIN) : database.contains("plugin") ? List.of(PLUGIN) : List.of();
+        return database.equals(mainDatabase(dumps(m))) ? List.of(DifyDatabases.MAIN) : database.contains("plugin") ? List.of(DifyDatabases.PLUGIN) : List.of();
     }
 
     private static java.util.Optional<String> withRole(Manifest m, String role) {

@@ -3,6 +3,7 @@ package dev.difydr.restore;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.kube.DatabaseEnv;
+import dev.difydr.kube.DifyDatabases;
 import dev.difydr.kube.EnvChange;
 import dev.difydr.kube.EnvSource;
 import dev.difydr.kube.Role;
@@ -26,7 +27,7 @@ final class EnvPlan {
     static List<EnvChange> changes(Journal j, Map<String, List<DatabaseEnv.ContainerSettings>> settings) {
         Map<String, String> copies = j.databases.stream().collect(Collectors.toMap(d -> d.source, d -> d.target, (a, b) -> a, LinkedHashMap::new));
         String main = copies.get(mainSource(j));
-        String plugin = withRole(j, DatabaseSteps.PLUGIN).map(copies::get)
+        String plugin = withRole(j, DifyDatabases.PLUGIN).map(copies::get)
                 .or(() -> copies.entrySet().stream().filter(e -> e.getKey().contains("plugin")).map(Map.Entry::getValue).findFirst())
                 .orElse(main);
         Map<EnvSource, EnvChange> bySource = new LinkedHashMap<>();
@@ -64,7 +65,7 @@ final class EnvPlan {
 
     /** The source database whose copy is Dify's main database: recorded so by the backup, else guessed from the names. */
     static String mainSource(Journal j) {
-        return withRole(j, DatabaseSteps.MAIN).orElseGet(() -> DatabaseSteps.mainDatabase(
+        return withRole(j, DifyDatabases.MAIN).orElseGet(() -> DatabaseSteps.mainDatabase(
                 j.databases.stream().map(d -> new Artifact(d.source, "postgres", d.artifact, 0, 0, null, null, null, null)).toList()));
     }
 

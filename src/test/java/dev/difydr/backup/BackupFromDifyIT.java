@@ -130,9 +130,7 @@ class BackupFromDifyIT {
     }
 
     static CliRun cli(Path config, String... args) {
-        List<String> all = new ArrayList<>(List.of("--config", config.toString()));
-        all.addAll(List.of(args));
-        return CliRun.of(all.toArray(String[]::new));
+        return CliRun.withConfig(config, args);
     }
 
     /** The backup's manifest as the repository holds it. */

@@ -98,10 +98,6 @@ class DamagedBackupCommandsTest {
     }
 
     private CliRun cli(String... args) {
-        String[] all = new String[args.length + 2];
-        all[0] = "--config";
-        all[1] = config.toString();
-        System.arraycopy(args, 0, all, 2, args.length);
-        return CliRun.of(all);
+        return CliRun.withConfig(config, args);
     }
 }

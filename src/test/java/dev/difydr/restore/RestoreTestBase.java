@@ -118,7 +118,7 @@ abstract class RestoreTestBase {
     }
 
     static CliRun cliWith(Path config, String... args) {
-        return CliRun.of(Stream.concat(Stream.of("--config", config.toString()), Stream.of(args)).toArray(String[]::new));
+        return CliRun.withConfig(config, args);
     }
 
     RestoreWorkflow workflow(StepListener listener) {

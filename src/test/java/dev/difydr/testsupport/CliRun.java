@@ -15,6 +15,15 @@ import java.nio.charset.StandardCharsets;
  */
 public record CliRun(int code, String out, String err, String logs) {
 
+    /** The command line {@code --config CONFIG ARGS...}. */
+    public static CliRun withConfig(java.nio.file.Path config, String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "--config";
+        all[1] = config.toString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        return of(all);
+    }
+
     public static synchronized CliRun of(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
