@@ -3,10 +3,7 @@ package dev.difydr.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
-/**
- * The whole configuration file. Sections that this version reads are typed; {@code retention} is accepted as
- * written so that one file can serve every version, and {@code config check} says this version does not act on it.
- */
+/** The whole configuration file. */
 public record Config(
         String deployment,
         RepositoryConfig repository,
@@ -18,7 +15,10 @@ public record Config(
         SmokeConfig smoke,
         RestoreConfig restore,
         DrillConfig drill,
-        JsonNode retention) {
+        JsonNode retention,
+        MetricsConfig metrics,
+        List<NotificationConfig> notifications,
+        ScheduleConfig schedule) {
 
     public Config {
         deployment = deployment == null ? "dify" : deployment;
@@ -26,5 +26,8 @@ public record Config(
         restore = restore == null ? RestoreConfig.DEFAULT : restore;
         drill = drill == null ? DrillConfig.DEFAULT : drill;
         storage = storage == null ? List.of() : List.copyOf(storage);
+        metrics = metrics == null ? MetricsConfig.DEFAULT : metrics;
+        notifications = notifications == null ? List.of() : List.copyOf(notifications);
+        schedule = schedule == null ? ScheduleConfig.DEFAULT : schedule;
     }
 }
