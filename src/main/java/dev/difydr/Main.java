@@ -27,6 +27,7 @@ public final class Main {
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         Cli cli = new Cli();
         cli.setOut(out);
+        cli.setArguments(args);
         CommandLine cl = new CommandLine(cli);
         cl.setOut(out);
         cl.setErr(err);

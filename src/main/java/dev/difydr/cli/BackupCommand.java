@@ -4,11 +4,13 @@ import dev.difydr.backup.BackupResult;
 import dev.difydr.backup.BackupRun;
 import dev.difydr.config.Config;
 import dev.difydr.repository.Repository;
+import dev.difydr.repository.RepositoryLock;
 import java.time.Clock;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -21,10 +23,14 @@ final class BackupCommand implements Callable<Integer> {
             description = "Back up only these components: postgres, redis, storage (comma-separated).")
     Set<String> only = new LinkedHashSet<>();
 
+    @Mixin
+    LockWait lockWait;
+
     @Override
     public Integer call() {
         Config config = cli.loadConfig();
-        try (Repository repository = cli.openRepository(config)) {
+        try (Repository repository = cli.openRepository(config);
+             RepositoryLock lock = cli.lock(repository, RepositoryLock.Kind.BACKUP, lockWait)) {
             BackupResult result = new BackupRun(config, repository, cli::progress, Clock.systemUTC(), only).run();
             cli.print(result);
             return result.exitCode();

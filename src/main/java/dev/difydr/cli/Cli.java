@@ -11,6 +11,7 @@ import dev.difydr.kube.ClusterClient;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Json;
 import dev.difydr.repository.Repository;
+import dev.difydr.repository.RepositoryLock;
 import dev.difydr.store.Stores;
 import java.io.PrintWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -27,7 +28,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Cli.VersionProvider.class,
         description = "Backup and disaster recovery for self-hosted Dify.",
         subcommands = {BackupCommand.class, ListCommand.class, ShowCommand.class, VerifyCommand.class, RestoreCommand.class,
-                DrillCommand.class, ConfigCommand.class})
+                DrillCommand.class, ConfigCommand.class, UnlockCommand.class})
 public final class Cli {
 
     @Option(names = "--config", scope = ScopeType.INHERIT, paramLabel = "FILE",
@@ -44,9 +45,15 @@ public final class Cli {
     boolean quiet;
 
     private PrintWriter out = new PrintWriter(System.out, true);
+    private String commandLine = "dify-dr";
 
     public void setOut(PrintWriter out) {
         this.out = out;
+    }
+
+    /** The arguments this run was started with, for the locks it takes (secrets are never on the command line). */
+    public void setArguments(String[] args) {
+        commandLine = "dify-dr " + String.join(" ", args);
     }
 
     public boolean json() {
@@ -78,6 +85,11 @@ public final class Cli {
 
     Repository openRepository(Config config) {
         return new Repository(Stores.open(config.repository()), config.deployment());
+    }
+
+    /** Takes the repository lock a command of this kind needs, waiting up to {@code --lock-wait}. */
+    RepositoryLock lock(Repository repository, RepositoryLock.Kind kind, LockWait wait) {
+        return RepositoryLock.acquire(repository, kind, commandLine, wait.value);
     }
 
     /** A client for the cluster Dify runs in, or null without a kubernetes section. */

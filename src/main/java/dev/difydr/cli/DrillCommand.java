@@ -4,10 +4,12 @@ import dev.difydr.config.Config;
 import dev.difydr.drill.DrillReport;
 import dev.difydr.drill.DrillRun;
 import dev.difydr.repository.Repository;
+import dev.difydr.repository.RepositoryLock;
 import dev.difydr.restore.StepListener;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -34,10 +36,14 @@ final class DrillCommand implements Callable<Integer> {
     @Option(names = "--strict", description = "Fail the drill when a tenant's private key or a Redis key did not come back.")
     boolean strict;
 
+    @Mixin
+    LockWait lockWait;
+
     @Override
     public Integer call() {
         Config config = cli.loadConfig();
-        try (Repository repository = cli.openRepository(config)) {
+        try (Repository repository = cli.openRepository(config);
+             RepositoryLock lock = cli.lock(repository, RepositoryLock.Kind.DRILL, lockWait)) {
             DrillReport report = new DrillRun(config, repository, cli::progress, StepListener.NONE, Clock.systemUTC()).run(id, keep, readData, strict);
             cli.print(report);
             return report.exitCode();

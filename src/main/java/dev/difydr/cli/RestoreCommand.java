@@ -4,6 +4,7 @@ import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.config.Config;
 import dev.difydr.repository.Repository;
+import dev.difydr.repository.RepositoryLock;
 import dev.difydr.restore.Journal;
 import dev.difydr.restore.JournalStore;
 import dev.difydr.restore.RestoreReport;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -91,13 +93,18 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--strict", description = "Fail (and roll back) when a tenant's private key or a Redis key could not be restored.")
     boolean strict;
 
+    @Mixin
+    LockWait lockWait;
+
     @Override
     public Integer call() {
         Config config = cli.loadConfig();
         if (dataDirectory != null) {
             return restoreDataDirectory(config);
         }
-        try (Repository repository = cli.openRepository(config); KubernetesClient client = cli.kubernetesClient(config)) {
+        try (Repository repository = cli.openRepository(config);
+             RepositoryLock lock = mode.plan ? null : cli.lock(repository, RepositoryLock.Kind.RESTORE, lockWait);
+             KubernetesClient client = cli.kubernetesClient(config)) {
             JournalStore journals = new JournalStore(repository, cli.stateDir(config));
             RestoreWorkflow workflow = new RestoreWorkflow(config, repository, client, journals, cli::progress, StepListener.NONE, Clock.systemUTC());
             Journal journal;
@@ -136,7 +143,8 @@ final class RestoreCommand implements Callable<Integer> {
             throw new DrException(Failure.USAGE, "--data-directory takes only the backup id: it extracts a physical backup into a new"
                     + " directory and changes nothing else");
         }
-        try (Repository repository = cli.openRepository(config)) {
+        try (Repository repository = cli.openRepository(config);
+             RepositoryLock lock = cli.lock(repository, RepositoryLock.Kind.RESTORE, lockWait)) {
             PostgresPhysicalRestore.Result result = new PostgresPhysicalRestore(repository, cli::progress).restore(id, dataDirectory);
             cli.print(result);
             return result.exitCode();

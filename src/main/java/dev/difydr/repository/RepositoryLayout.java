@@ -12,6 +12,7 @@ import java.util.Optional;
  * &lt;deployment&gt;/backups/&lt;backup-id&gt;/storage/&lt;name&gt;.tar.zst
  * &lt;deployment&gt;/restores/&lt;restore-id&gt;/journal.json                 rewritten after every step
  * &lt;deployment&gt;/drills/&lt;drill-id&gt;/report.json, report.md
+ * &lt;deployment&gt;/locks/&lt;lock-id&gt;.json                             one per running backup, verify, drill, restore, prune
  * </pre>
  */
 public record RepositoryLayout(String deployment) {
@@ -53,6 +54,23 @@ public record RepositoryLayout(String deployment) {
 
     public String drillReport(String drillId, String extension) {
         return deployment + "/drills/" + drillId + "/report." + extension;
+    }
+
+    public String locksPrefix() {
+        return deployment + "/locks/";
+    }
+
+    public String lock(String lockId) {
+        return locksPrefix() + lockId + ".json";
+    }
+
+    /** The lock id of a key under {@link #locksPrefix()}, if it is one. */
+    public Optional<String> lockOf(String key) {
+        if (!key.startsWith(locksPrefix()) || !key.endsWith(".json")) {
+            return Optional.empty();
+        }
+        String id = key.substring(locksPrefix().length(), key.length() - ".json".length());
+        return BackupId.isValid(id) ? Optional.of(id) : Optional.empty();
     }
 
     /** The backup a key belongs to, if it lies under this deployment's backups. */

@@ -23,7 +23,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
-import java.util.stream.Stream;
 
 /**
  * Objects as files under a root directory. A write goes to a hidden temp file beside its target, is forced to disk
@@ -166,16 +165,26 @@ public final class FileObjectStore implements ObjectStore {
             return List.of();
         }
         List<ObjectInfo> out = new ArrayList<>();
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) walk::iterator) {
-                if (!Files.isRegularFile(p) || p.getFileName().toString().contains(TEMP_MARK)) {
-                    continue;
+        try {
+            // Objects written or deleted while the walk runs (another run's lock, an upload committing) are no error.
+            Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path p, java.nio.file.attribute.BasicFileAttributes attrs) {
+                    String key = root.relativize(p).toString().replace(java.io.File.separatorChar, '/');
+                    if (attrs.isRegularFile() && !p.getFileName().toString().contains(TEMP_MARK) && key.startsWith(prefix)) {
+                        out.add(new ObjectInfo(key, attrs.size()));
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
                 }
-                String key = root.relativize(p).toString().replace(java.io.File.separatorChar, '/');
-                if (key.startsWith(prefix)) {
-                    out.add(new ObjectInfo(key, Files.size(p)));
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+                    if (e instanceof java.nio.file.NoSuchFileException) {
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                    throw e;
                 }
-            }
+            });
         } catch (IOException e) {
             throw failure("list", prefix, e);
         }
