@@ -184,7 +184,7 @@ class RepositoryLockTest {
         int runs = 4;
         ExecutorService pool = Executors.newFixedThreadPool(runs);
         try {
-            for (int round = 0; round < 5; round++) {
+            for (int round = 0; round < 3; round++) {
                 CyclicBarrier start = new CyclicBarrier(runs);
                 AtomicInteger holding = new AtomicInteger();
                 AtomicInteger most = new AtomicInteger();
