@@ -39,6 +39,7 @@ public final class Main {
         });
         cl.setExecutionStrategy(parsed -> {
             cli.configureLogging();
+            cli.started(parsed);
             return new CommandLine.RunLast().execute(parsed);
         });
         cl.setExecutionExceptionHandler((ex, commandLine, parsed) -> {
@@ -47,10 +48,11 @@ public final class Main {
             if (failure == Failure.INTERNAL) {
                 LoggerFactory.getLogger(Main.class).error("unexpected error", ex);
             }
+            ObjectNode doc = Json.MAPPER.createObjectNode();
+            doc.put("status", "failed");
+            doc.set("error", Json.MAPPER.valueToTree(ErrorReport.of(failure, ex)));
+            cli.failed(doc);
             if (cli.json()) {
-                ObjectNode doc = Json.MAPPER.createObjectNode();
-                doc.put("status", "failed");
-                doc.set("error", Json.MAPPER.valueToTree(ErrorReport.of(failure, ex)));
                 out.println(doc.toPrettyString());
                 out.flush();
             }
@@ -58,6 +60,9 @@ public final class Main {
             err.flush();
             return failure.exitCode();
         });
-        return cl.execute(args);
+        int exitCode = cl.execute(args);
+        // notifications and the Pushgateway hear how a job ended; they never change the exit code
+        cli.finished(exitCode);
+        return exitCode;
     }
 }
