@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.difydr.cli.Cli;
 import dev.difydr.repository.Json;
 import java.io.PrintWriter;
+import java.util.function.Function;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
@@ -25,7 +26,13 @@ public final class Main {
     }
 
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        return run(args, out, err, System::getenv);
+    }
+
+    /** {@code environment}: where the run reads {@code DIFY_DR_SCHEDULE} (the process environment, or a test's). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, Function<String, String> environment) {
         Cli cli = new Cli();
+        cli.setEnvironment(environment);
         cli.setOut(out);
         CommandLine cl = new CommandLine(cli);
         cl.setOut(out);

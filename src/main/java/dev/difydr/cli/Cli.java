@@ -68,7 +68,7 @@ public final class Cli {
         return json;
     }
 
-    void setEnvironment(Function<String, String> environment) {
+    public void setEnvironment(Function<String, String> environment) {
         this.environment = environment;
     }
 

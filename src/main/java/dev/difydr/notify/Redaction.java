@@ -19,6 +19,8 @@ import java.util.Set;
 public final class Redaction {
     /** Shorter values are left alone: masking "dify" or "1" would mangle the text and protect nothing. */
     private static final int SHORTEST = 6;
+    /** Path segments at least this long are taken for tokens. */
+    private static final int TOKEN_LENGTH = 16;
     private final List<String> values;
 
     Redaction(Collection<String> values) {
@@ -34,7 +36,8 @@ public final class Redaction {
             try {
                 URI u = new URI(n.url());
                 if (u.getPath() != null) {
-                    found.addAll(List.of(u.getPath().split("/")));
+                    // Slack's and Feishu's tokens are long path segments; "hooks" or "dify-dr" are not secrets
+                    List.of(u.getPath().split("/")).stream().filter(segment -> segment.length() >= TOKEN_LENGTH).forEach(found::add);
                 }
                 if (u.getRawQuery() != null) {
                     for (String pair : u.getRawQuery().split("&")) {
