@@ -151,7 +151,14 @@ public final class Cli {
     }
 
     void print(Printable result) {
-        document = Json.MAPPER.valueToTree(result);
+        if (job != null) {
+            try {
+                document = Json.MAPPER.valueToTree(result);
+            } catch (IllegalArgumentException e) {
+                // the outcome is then read from the exit code alone; printing goes on as before
+                LoggerFactory.getLogger(Cli.class).debug("cannot read the result of this {} as JSON: {}", job, e.toString());
+            }
+        }
         if (json) {
             try {
                 out.println(Json.MAPPER.writeValueAsString(result));
