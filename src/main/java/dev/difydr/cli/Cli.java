@@ -78,7 +78,7 @@ public final class Cli {
         ParseResult sub = parsed.subcommand();
         String name = sub == null ? null : sub.commandSpec().name();
         // a restore's plan changes nothing: no outcome to tell
-        job = JOBS.contains(name) && !(name.equals("restore") && sub.hasMatchedOption("--plan")) ? name : null;
+        job = name != null && JOBS.contains(name) && !(name.equals("restore") && sub.hasMatchedOption("--plan")) ? name : null;
     }
 
     /** The failure document the command ended with (printed or not), in place of a result. */

@@ -14,7 +14,8 @@ record Message(String event, String title, String text, ObjectNode fields) {
 
     static Message of(JobOutcome o, String event, Redaction redaction) {
         String where = o.deployment() + (o.schedule() == null ? "" : " (schedule " + o.schedule() + ")");
-        String title = "dify-dr " + o.job() + " " + (o.succeeded() ? o.status() : "FAILED") + " on " + where;
+        String result = o.succeeded() ? o.status() : "FAILED" + ("failed".equals(o.status()) ? "" : " (" + o.status().replace('_', ' ') + ")");
+        String title = "dify-dr " + o.job() + " " + result + " on " + where;
         StringBuilder text = new StringBuilder(title).append('\n');
         if (o.backupId() != null) {
             text.append("backup: ").append(o.backupId()).append('\n');

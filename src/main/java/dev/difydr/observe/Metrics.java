@@ -55,7 +55,7 @@ public final class Metrics {
 
         Tags deployment = Tags.of("deployment", outcome.deployment(), "schedule", outcome.schedule() == null ? "" : outcome.schedule());
         outcome.storedBytes().forEach((component, bytes) -> set(BACKUP_STORED, "bytes",
-                "Bytes stored in the repository by the last completed backup, per component", deployment.and("component", component), bytes));
+                "Bytes stored in the repository by the last completed backup that included this component", deployment.and("component", component), bytes));
         if (outcome.backupsKept() != null) {
             set(BACKUPS_KEPT, null, "Backups in the repository after the last prune", deployment, outcome.backupsKept());
         }
