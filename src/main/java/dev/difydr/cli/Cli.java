@@ -77,8 +77,9 @@ public final class Cli {
         startedAt = Instant.now();
         ParseResult sub = parsed.subcommand();
         String name = sub == null ? null : sub.commandSpec().name();
-        // a restore's plan changes nothing: no outcome to tell
-        job = name != null && JOBS.contains(name) && !(name.equals("restore") && sub.hasMatchedOption("--plan")) ? name : null;
+        // a restore's plan and a prune without --yes change nothing: no outcome to tell
+        boolean plan = "restore".equals(name) && sub.hasMatchedOption("--plan") || "prune".equals(name) && !sub.hasMatchedOption("--yes");
+        job = name != null && JOBS.contains(name) && !plan ? name : null;
     }
 
     /** The failure document the command ended with (printed or not), in place of a result. */
