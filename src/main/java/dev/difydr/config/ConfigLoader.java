@@ -313,7 +313,8 @@ public final class ConfigLoader {
             URI uri = httpUrl(m.pushgateway());
             if (uri == null) {
                 problems.add("metrics.pushgateway: '" + m.pushgateway() + "' must be an http(s) URL like http://pushgateway.monitoring.svc:9091");
-            } else if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/") || uri.getRawQuery() != null) {
+            } else if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/") || uri.getRawQuery() != null
+                    || uri.getRawUserInfo() != null) {
                 problems.add("metrics.pushgateway: give only scheme, host and port (like http://pushgateway.monitoring.svc:9091); "
                         + "metrics go to /metrics/job/dify-dr/... under it");
             }

@@ -67,6 +67,7 @@ class ObservabilityConfigTest {
     @Test
     void pushgatewayWithAPathIsRefused() {
         assertThat(problems("metrics: {pushgateway: \"http://gw:9091/metrics/job/x\"}\n")).contains("metrics.pushgateway: give only scheme, host and port");
+        assertThat(problems("metrics: {pushgateway: \"http://user:pw@gw:9091\"}\n")).contains("metrics.pushgateway: give only scheme, host and port");
     }
 
     @Test
