@@ -91,6 +91,23 @@ class NotifierTest {
     }
 
     @Test
+    void dingTalkSignatureIsUrlEncoded() throws Exception {
+        // a moment whose signature holds a '+': sent unencoded, DingTalk would read it as a space
+        long ms = System.currentTimeMillis();
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
+        while (!java.util.Base64.getEncoder().encodeToString(mac.doFinal((ms + "\n" + SECRET).getBytes(java.nio.charset.StandardCharsets.UTF_8))).contains("+")) {
+            ms--;
+        }
+        WebhookReceiver ding = receiver(Vendor.DINGTALK, SECRET);
+        Notifier fixed = new Notifier(List.of(target("dingtalk", ding, SECRET)), new Redaction(List.of(SECRET)),
+                Clock.fixed(Instant.ofEpochMilli(ms), java.time.ZoneOffset.UTC), 1, Duration.ofMillis(50), Duration.ofSeconds(2), Duration.ofSeconds(5));
+
+        assertThat(fixed.send(failedBackup("x"))).as(String.join("\n", logLines())).isEqualTo(1);
+        assertThat(ding.accepted().get(0).rawQuery()).contains("&timestamp=" + ms + "&sign=").contains("%2B");
+    }
+
+    @Test
     void dingTalkWithTheWrongSecretIsRefusedLikeDingTalkDoesAndRetried() {
         WebhookReceiver ding = receiver(Vendor.DINGTALK, SECRET);
 
@@ -170,6 +187,17 @@ class NotifierTest {
         assertThat(wecom.received()).hasSize(3);
         assertThat(wecom.accepted()).hasSize(1);
         assertThat(logLines()).filteredOn(l -> l.contains("HTTP 500") && l.contains("retrying")).hasSize(2);
+    }
+
+    @Test
+    void aClientErrorIsNotRetried() {
+        WebhookReceiver slack = receiver(Vendor.SLACK, null);
+        NotificationConfig revoked = new NotificationConfig("slack", slack.url().replace(WebhookReceiver.TOKEN, "revoked-webhook-token"), null, null);
+
+        assertThat(notifier(List.of(revoked), Duration.ofSeconds(10)).send(failedBackup("x"))).isZero();
+
+        assertThat(slack.received()).hasSize(1);
+        assertThat(logLines()).anyMatch(l -> l.contains("HTTP 404") && l.contains("giving up"));
     }
 
     @Test
