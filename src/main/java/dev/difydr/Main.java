@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.difydr.cli.Cli;
 import dev.difydr.repository.Json;
 import java.io.PrintWriter;
+import java.util.function.Function;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
@@ -25,7 +26,13 @@ public final class Main {
     }
 
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        return run(args, out, err, System::getenv);
+    }
+
+    /** {@code environment}: where the run reads {@code DIFY_DR_SCHEDULE} (the process environment, or a test's). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, Function<String, String> environment) {
         Cli cli = new Cli();
+        cli.setEnvironment(environment);
         cli.setOut(out);
         cli.setArguments(args);
         CommandLine cl = new CommandLine(cli);
@@ -40,6 +47,7 @@ public final class Main {
         });
         cl.setExecutionStrategy(parsed -> {
             cli.configureLogging();
+            cli.started(parsed);
             return new CommandLine.RunLast().execute(parsed);
         });
         cl.setExecutionExceptionHandler((ex, commandLine, parsed) -> {
@@ -48,10 +56,11 @@ public final class Main {
             if (failure == Failure.INTERNAL) {
                 LoggerFactory.getLogger(Main.class).error("unexpected error", ex);
             }
+            ObjectNode doc = Json.MAPPER.createObjectNode();
+            doc.put("status", "failed");
+            doc.set("error", Json.MAPPER.valueToTree(ErrorReport.of(failure, ex)));
+            cli.failed(doc);
             if (cli.json()) {
-                ObjectNode doc = Json.MAPPER.createObjectNode();
-                doc.put("status", "failed");
-                doc.set("error", Json.MAPPER.valueToTree(ErrorReport.of(failure, ex)));
                 out.println(doc.toPrettyString());
                 out.flush();
             }
@@ -59,6 +68,9 @@ public final class Main {
             err.flush();
             return failure.exitCode();
         });
-        return cl.execute(args);
+        int exitCode = cl.execute(args);
+        // notifications and the Pushgateway hear how a job ended; they never change the exit code
+        cli.finished(exitCode);
+        return exitCode;
     }
 }

@@ -3,11 +3,14 @@ package dev.difydr.cli;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.difydr.Printable;
 import dev.difydr.Version;
 import dev.difydr.config.Config;
 import dev.difydr.config.ConfigLoader;
 import dev.difydr.kube.ClusterClient;
+import dev.difydr.observe.JobOutcome;
+import dev.difydr.observe.OutcomePublisher;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Json;
 import dev.difydr.repository.Repository;
@@ -16,10 +19,14 @@ import dev.difydr.store.Stores;
 import java.io.PrintWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Set;
+import java.util.function.Function;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ScopeType;
 
 /** The top-level command: global options and what every subcommand needs from them. */
@@ -47,6 +54,14 @@ public final class Cli {
     private PrintWriter out = new PrintWriter(System.out, true);
     private String commandLine = "dify-dr";
 
+    /** The commands whose runs are jobs: their outcome goes to notifications and the Pushgateway. */
+    private static final Set<String> JOBS = Set.of("backup", "verify", "drill", "prune", "restore");
+    private Function<String, String> environment = System::getenv;
+    private String job;
+    private Instant startedAt;
+    private Config loaded;
+    private JsonNode document;
+
     public void setOut(PrintWriter out) {
         this.out = out;
     }
@@ -58,6 +73,43 @@ public final class Cli {
 
     public boolean json() {
         return json;
+    }
+
+    public void setEnvironment(Function<String, String> environment) {
+        this.environment = environment;
+    }
+
+    /** Notes which command runs, and when it started: a job's outcome is published when {@link #finished} is called. */
+    public void started(ParseResult parsed) {
+        startedAt = Instant.now();
+        ParseResult sub = parsed.subcommand();
+        String name = sub == null ? null : sub.commandSpec().name();
+        // a restore's plan and a prune without --yes change nothing: no outcome to tell
+        boolean plan = "restore".equals(name) && sub.hasMatchedOption("--plan") || "prune".equals(name) && !sub.hasMatchedOption("--yes");
+        job = name != null && JOBS.contains(name) && !plan ? name : null;
+    }
+
+    /** The failure document the command ended with (printed or not), in place of a result. */
+    public void failed(JsonNode failureDocument) {
+        document = failureDocument;
+    }
+
+    /**
+     * After a job (success or failure): its outcome, read from the document it printed (or would have printed without
+     * {@code --json}) and its exit code, goes to the notification targets and the Pushgateway. Without a loaded
+     * configuration (a configuration error, a usage error) there is nowhere to send it.
+     */
+    public void finished(int exitCode) {
+        if (job == null || loaded == null) {
+            return;
+        }
+        try {
+            String schedule = environment.apply(OutcomePublisher.SCHEDULE_ENV);
+            JobOutcome outcome = JobOutcome.of(loaded.deployment(), job, schedule, document, exitCode, startedAt, Instant.now());
+            OutcomePublisher.of(loaded, schedule != null && !schedule.isBlank()).publish(outcome);
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(Cli.class).warn("could not publish the outcome of this {}: {}", job, e.toString());
+        }
     }
 
     public void configureLogging() {
@@ -80,7 +132,8 @@ public final class Cli {
     }
 
     Config loadConfig() {
-        return new ConfigLoader().load(configPath());
+        loaded = new ConfigLoader().load(configPath());
+        return loaded;
     }
 
     Repository openRepository(Config config) {
@@ -111,6 +164,14 @@ public final class Cli {
     }
 
     void print(Printable result) {
+        if (job != null) {
+            try {
+                document = Json.MAPPER.valueToTree(result);
+            } catch (IllegalArgumentException e) {
+                // the outcome is then read from the exit code alone; printing goes on as before
+                LoggerFactory.getLogger(Cli.class).debug("cannot read the result of this {} as JSON: {}", job, e.toString());
+            }
+        }
         if (json) {
             try {
                 out.println(Json.MAPPER.writeValueAsString(result));

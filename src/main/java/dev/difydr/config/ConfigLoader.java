@@ -294,12 +294,71 @@ public final class ConfigLoader {
                 problems.add("drill." + key + ": " + v + " must be a positive number of seconds");
             }
         }
+        validateMetrics(c.metrics(), problems);
+        validateNotifications(c.notifications(), problems);
         CompressionConfig z = c.compression();
         if (z.level() < 1 || z.level() > 19) {
             problems.add("compression.level: " + z.level() + " is out of range; use 1 (fastest) to 19");
         }
         if (z.workers() < 0 || z.workers() > 256) {
             problems.add("compression.workers: " + z.workers() + " is out of range; use 0 (one per core) to 256");
+        }
+    }
+
+    private static void validateMetrics(MetricsConfig m, List<String> problems) {
+        if (m.port() != null) {
+            checkPort("metrics.port", m.port(), problems);
+        }
+        if (m.pushgateway() != null) {
+            URI uri = httpUrl(m.pushgateway());
+            if (uri == null) {
+                problems.add("metrics.pushgateway: '" + m.pushgateway() + "' must be an http(s) URL like http://pushgateway.monitoring.svc:9091");
+            } else if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/") || uri.getRawQuery() != null
+                    || uri.getRawUserInfo() != null) {
+                problems.add("metrics.pushgateway: give only scheme, host and port (like http://pushgateway.monitoring.svc:9091); "
+                        + "metrics go to /metrics/job/dify-dr/... under it");
+            }
+        }
+    }
+
+    private static void validateNotifications(List<NotificationConfig> targets, List<String> problems) {
+        for (int i = 0; i < targets.size(); i++) {
+            NotificationConfig n = targets.get(i);
+            String key = "notifications[" + i + "]";
+            if (n == null) {
+                problems.add(key + ": empty entry");
+                continue;
+            }
+            if (n.type() == null || !NotificationConfig.TYPES.contains(n.type())) {
+                problems.add(key + ".type: '" + (n.type() == null ? "" : n.type()) + "' must be one of " + String.join(", ", NotificationConfig.TYPES));
+            }
+            // the URL carries the target's token: never quote it
+            if (n.url() == null || n.url().isBlank()) {
+                problems.add(key + ".url: missing required key (the webhook URL, best from ${env:…} or ${file:…}: it is a credential)");
+            } else if (httpUrl(n.url()) == null) {
+                problems.add(key + ".url: must be an http(s) URL (not shown: it holds the target's token)");
+            }
+            if (n.on().isEmpty()) {
+                problems.add(key + ".on: the list is empty; give at least one of " + String.join(", ", NotificationConfig.EVENTS));
+            }
+            for (String event : n.on()) {
+                if (!NotificationConfig.EVENTS.contains(event)) {
+                    problems.add(key + ".on: '" + event + "' must be one of " + String.join(", ", NotificationConfig.EVENTS));
+                }
+            }
+            if (n.secret() != null && n.type() != null && !List.of("dingtalk", "feishu", "lark").contains(n.type())) {
+                problems.add(key + ".secret: only DingTalk and Feishu/Lark robots sign their messages; a " + n.type() + " target takes none");
+            }
+        }
+    }
+
+    /** The URI when {@code url} is an absolute http(s) URL with a host, else null. */
+    private static URI httpUrl(String url) {
+        try {
+            URI uri = new URI(url);
+            return List.of("http", "https").contains(String.valueOf(uri.getScheme())) && uri.getHost() != null ? uri : null;
+        } catch (Exception e) {
+            return null;
         }
     }
 

@@ -24,7 +24,12 @@ public record CliRun(int code, String out, String err, String logs) {
         return of(all);
     }
 
-    public static synchronized CliRun of(String... args) {
+    public static CliRun of(String... args) {
+        return of(System::getenv, args);
+    }
+
+    /** A run that reads its environment variables from {@code environment}. */
+    public static synchronized CliRun of(java.util.function.Function<String, String> environment, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         ByteArrayOutputStream logs = new ByteArrayOutputStream();
@@ -34,7 +39,7 @@ public record CliRun(int code, String out, String err, String logs) {
         System.setErr(new PrintStream(new Tee(systemErr, logs), true, StandardCharsets.UTF_8));
         int code;
         try {
-            code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+            code = Main.run(args, new PrintWriter(out), new PrintWriter(err), environment);
         } finally {
             System.setOut(systemOut);
             System.setErr(systemErr);
