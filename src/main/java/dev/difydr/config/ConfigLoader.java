@@ -294,6 +294,7 @@ public final class ConfigLoader {
                 problems.add("drill." + key + ": " + v + " must be a positive number of seconds");
             }
         }
+        problems.addAll(dev.difydr.retention.RetentionPolicy.problems("retention", c.retention()));
         CompressionConfig z = c.compression();
         if (z.level() < 1 || z.level() > 19) {
             problems.add("compression.level: " + z.level() + " is out of range; use 1 (fastest) to 19");
@@ -542,10 +543,4 @@ public final class ConfigLoader {
         }
     }
 
-    /** Sections accepted in the file that this version does not act on yet, for {@code config check} to mention. */
-    public static List<String> inactiveSections(Config c) {
-        List<String> out = new ArrayList<>();
-        if (c.retention() != null) out.add("retention");
-        return out;
-    }
 }

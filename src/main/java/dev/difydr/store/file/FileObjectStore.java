@@ -26,8 +26,10 @@ import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 
 /**
- * Objects as files under a root directory. A write goes to a hidden temp file beside its target, is forced to disk
- * and renamed into place on commit; temp files are never listed.
+ * Objects as files under a root directory. A write goes to a hidden temp file beside its target
+ * ({@code .<name>.partial-<uuid>}), is forced to disk and renamed into place on commit; temp files are never listed as
+ * objects. A temp file left by a crashed writer is a pending upload, dated by its last modification (a writer that is
+ * still going keeps it fresh).
  */
 public final class FileObjectStore implements ObjectStore {
     private static final String TEMP_MARK = ".partial-";
@@ -171,7 +173,7 @@ public final class FileObjectStore implements ObjectStore {
                 if (!Files.isRegularFile(p) || p.getFileName().toString().contains(TEMP_MARK)) {
                     continue;
                 }
-                String key = root.relativize(p).toString().replace(java.io.File.separatorChar, '/');
+                String key = keyOf(p);
                 if (key.startsWith(prefix)) {
                     out.add(new ObjectInfo(key, Files.size(p)));
                 }
@@ -190,6 +192,56 @@ public final class FileObjectStore implements ObjectStore {
         } catch (IOException e) {
             throw failure("delete", key, e);
         }
+    }
+
+    @Override
+    public List<PendingUpload> pendingUploads(String prefix) {
+        Path start = resolve(prefix.isEmpty() ? "." : prefix);
+        Path dir = prefix.isEmpty() || prefix.endsWith("/") ? start : start.getParent();
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<PendingUpload> out = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                String name = p.getFileName().toString();
+                int mark = name.indexOf(TEMP_MARK);
+                if (mark < 1 || !name.startsWith(".") || !Files.isRegularFile(p)) {
+                    continue;
+                }
+                Path target = p.resolveSibling(name.substring(1, mark));
+                String key = keyOf(target);
+                if (!key.startsWith(prefix)) {
+                    continue;
+                }
+                try {
+                    out.add(new PendingUpload(key, keyOf(p), Files.getLastModifiedTime(p).toInstant()));
+                } catch (NoSuchFileException e) {
+                    // committed or aborted while the tree was walked: no longer pending
+                }
+            }
+        } catch (IOException e) {
+            throw failure("list pending uploads under", prefix, e);
+        }
+        out.sort(java.util.Comparator.comparing(PendingUpload::started));
+        return out;
+    }
+
+    @Override
+    public void abort(PendingUpload upload) {
+        Path temp = resolve(upload.uploadId());
+        if (!temp.getFileName().toString().contains(TEMP_MARK)) {
+            throw new IllegalArgumentException("not an upload's temp file: " + upload.uploadId());
+        }
+        try {
+            Files.deleteIfExists(temp);
+        } catch (IOException e) {
+            throw failure("abort of the upload", upload.key(), e);
+        }
+    }
+
+    private String keyOf(Path p) {
+        return root.relativize(p).toString().replace(java.io.File.separatorChar, '/');
     }
 
     @Override
