@@ -4,7 +4,6 @@ import dev.difydr.config.RetentionConfig;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.temporal.IsoFields;
 import java.util.ArrayList;
@@ -36,7 +35,7 @@ public record RetentionPolicy(Integer keepLast, Integer keepHourly, Integer keep
     public static RetentionPolicy of(RetentionConfig c) {
         return new RetentionPolicy(c.keepLast(), c.keepHourly(), c.keepDaily(), c.keepWeekly(), c.keepMonthly(), c.keepYearly(),
                 c.keepWithin() == null ? null : KeepWithin.parse(c.keepWithin()), c.minKeep(),
-                c.timeZone() == null ? ZoneOffset.UTC : ZoneId.of(c.timeZone()));
+                c.timeZone() == null ? ZoneId.of("UTC") : ZoneId.of(c.timeZone()));
     }
 
     /** What is wrong with a retention section, each problem with its key path under {@code key}. */
