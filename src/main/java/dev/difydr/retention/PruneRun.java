@@ -11,8 +11,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,13 +48,12 @@ public final class PruneRun {
         Instant now = clock.instant();
         List<Entry> entries = repository.list(true);
         List<Entry> completed = entries.stream().filter(Entry::usable).toList();
-        Map<BackupId, VerifyRecord> verified = policy.minKeep() != null && policy.minKeep() > 0
-                ? repository.verifications(completed) : Map.of();
-
+        Map<String, Entry> byId = new HashMap<>();
+        completed.forEach(e -> byId.put(e.id().value(), e));
         Map<String, RetentionPolicy.Decision> decisions = new HashMap<>();
-        List<RetentionPolicy.Candidate> candidates = completed.stream().map(e -> new RetentionPolicy.Candidate(e.id().value(), e.startedAt(),
-                verified.containsKey(e.id()) && verified.get(e.id()).passed())).toList();
-        for (RetentionPolicy.Decision d : policy.apply(candidates, now)) {
+        List<RetentionPolicy.Candidate> candidates = completed.stream()
+                .map(e -> new RetentionPolicy.Candidate(e.id().value(), e.startedAt(), false)).toList();
+        for (RetentionPolicy.Decision d : policy.apply(candidates, now, cs -> passedVerify(cs.stream().map(c -> byId.get(c.id())).toList()))) {
             decisions.put(d.backup().id(), d);
         }
 
@@ -99,6 +100,17 @@ public final class PruneRun {
         int kept = (int) backups.stream().filter(b -> b.decision().equals(PruneResult.KEEP)).count();
         return new PruneResult(repository.layout().deployment(), !apply, effective(), policy.describe(), backups, incomplete,
                 kept, removeBackups.size(), expiredUploads.size(), uploads.size() - expiredUploads.size());
+    }
+
+    /** Which of these backups passed their last verify, read from their verify records (at once). */
+    private Set<String> passedVerify(List<Entry> entries) {
+        Set<String> out = new HashSet<>();
+        for (Map.Entry<BackupId, VerifyRecord> r : repository.verifications(entries).entrySet()) {
+            if (r.getValue().passed()) {
+                out.add(r.getKey().value());
+            }
+        }
+        return out;
     }
 
     /** The configuration with its defaults filled in, as the result shows it. */

@@ -9,7 +9,10 @@ import java.time.temporal.IsoFields;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.function.ToIntFunction;
+import java.util.stream.Collectors;
 
 /**
  * Which completed backups to keep, with the meanings of restic's {@code forget} (internal/restic/snapshot_policy.go).
@@ -22,13 +25,14 @@ import java.util.function.ToIntFunction;
  * the one an hour earlier. A count of 0 or null is no rule; with no rule at all everything is kept.
  *
  * <p>{@code minKeep}, not restic's: after the rules, while fewer than that many kept backups passed verify, the newest
- * verified backups not yet kept are kept too.
+ * verified backups not yet kept are kept too. {@code verified} of a candidate is only read for {@code minKeep}.
  */
 public record RetentionPolicy(Integer keepLast, Integer keepHourly, Integer keepDaily, Integer keepWeekly, Integer keepMonthly,
                               Integer keepYearly, KeepWithin keepWithin, Integer minKeep, ZoneId zone) {
 
     public static final String LAST = "last";
     public static final String MIN_KEEP = "minKeep";
+    private static final int MIN_KEEP_BATCH = 16;
     public static final String NO_RULE = "no retention rule: everything is kept";
 
     /** The policy of a configuration that passed {@link #problems}. */
@@ -126,11 +130,18 @@ public record RetentionPolicy(Integer keepLast, Integer keepHourly, Integer keep
         }
     }
 
+    /** Decides with each candidate's own {@code verified}. */
+    public List<Decision> apply(List<Candidate> backups, Instant now) {
+        return apply(backups, now, cs -> cs.stream().filter(Candidate::verified).map(Candidate::id).collect(Collectors.toSet()));
+    }
+
     /**
      * Decides for each backup, returned newest first. {@code now} only excludes backups dated in the future from being
-     * the newest that {@code keepWithin} counts from.
+     * the newest that {@code keepWithin} counts from. {@code passedVerify} answers which of some candidates passed their
+     * last verify; it is asked only for {@code minKeep}, about the kept ones and then about the others in small
+     * batches newest first until {@code minKeep} is met, so that most verify records are never read.
      */
-    public List<Decision> apply(List<Candidate> backups, Instant now) {
+    public List<Decision> apply(List<Candidate> backups, Instant now, Function<List<Candidate>, Set<String>> passedVerify) {
         List<Candidate> list = new ArrayList<>(backups);
         list.sort(Comparator.comparing(Candidate::time).thenComparing(Candidate::id).reversed());
         List<List<String>> reasons = new ArrayList<>();
@@ -170,16 +181,28 @@ public record RetentionPolicy(Integer keepLast, Integer keepHourly, Integer keep
                 }
             }
         }
-        int verifiedKept = 0;
-        for (int nr = 0; nr < list.size(); nr++) {
-            if (!reasons.get(nr).isEmpty() && list.get(nr).verified()) {
-                verifiedKept++;
+        int need = active(minKeep);
+        if (need > 0) {
+            List<Candidate> kept = new ArrayList<>();
+            List<Integer> rest = new ArrayList<>();
+            for (int nr = 0; nr < list.size(); nr++) {
+                if (reasons.get(nr).isEmpty()) {
+                    rest.add(nr);
+                } else {
+                    kept.add(list.get(nr));
+                }
             }
-        }
-        for (int nr = 0; nr < list.size() && verifiedKept < active(minKeep); nr++) {
-            if (reasons.get(nr).isEmpty() && list.get(nr).verified()) {
-                reasons.get(nr).add(MIN_KEEP);
-                verifiedKept++;
+            int verifiedKept = passedVerify.apply(kept).size();
+            // Ask in small batches, newest first: usually the first one or two already satisfy minKeep.
+            for (int from = 0; from < rest.size() && verifiedKept < need; from += MIN_KEEP_BATCH) {
+                List<Integer> batch = rest.subList(from, Math.min(rest.size(), from + MIN_KEEP_BATCH));
+                Set<String> passed = passedVerify.apply(batch.stream().map(list::get).toList());
+                for (int nr : batch) {
+                    if (verifiedKept < need && passed.contains(list.get(nr).id())) {
+                        reasons.get(nr).add(MIN_KEEP);
+                        verifiedKept++;
+                    }
+                }
             }
         }
         return decisions(list, reasons);

@@ -13,6 +13,8 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -119,6 +121,23 @@ class RetentionPolicyTest {
     void minKeepWithTooFewVerifiedKeepsEveryVerifiedOne() {
         assertThat(kept(policy(1, null, null, 5).apply(daily(6, 2, 4), NOW))).containsOnlyKeys("d0", "d2", "d4");
         assertThat(kept(policy(1, null, null, 5).apply(daily(6), NOW))).containsOnlyKeys("d0");
+    }
+
+    @Test
+    void verifyRecordsAreAskedForOnlyAsFarAsMinKeepNeeds() {
+        List<Candidate> asked = new ArrayList<>();
+        Function<List<Candidate>, Set<String>> lookup = cs -> {
+            asked.addAll(cs);
+            return cs.stream().filter(Candidate::verified).map(Candidate::id).collect(Collectors.toSet());
+        };
+        List<Candidate> hundred = daily(100, 5, 60);
+
+        assertThat(kept(policy(2, null, null, 1).apply(hundred, NOW, lookup))).containsOnlyKeys("d0", "d1", "d5");
+        assertThat(asked).extracting(Candidate::id).startsWith("d0", "d1", "d2").hasSizeLessThan(20).doesNotContain("d60");
+
+        asked.clear();
+        policy(2, null, null, null).apply(hundred, NOW, lookup);
+        assertThat(asked).isEmpty();
     }
 
     @Test
