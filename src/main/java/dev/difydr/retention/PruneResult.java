@@ -32,7 +32,7 @@ public record PruneResult(String deployment, boolean dryRun, RetentionConfig pol
             sb.append("no backups\n");
         }
         for (Backup b : backups) {
-            sb.append(String.format(Locale.ROOT, "  %-6s  %-24s %-9s %s%n", b.decision(), b.id(), b.status(), String.join(", ", b.reasons())));
+            sb.append(String.format(Locale.ROOT, "  %-6s  %-24s %-9s  %s", b.decision(), b.id(), b.status(), String.join(", ", b.reasons())).stripTrailing()).append('\n');
         }
         if (!incomplete.isEmpty()) {
             sb.append("runs that never completed:\n");
