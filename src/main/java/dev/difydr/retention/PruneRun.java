@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * A damaged manifest is never deleted here. A run that never completed (objects without a manifest, or a manifest
  * whose status is not completed) is deleted once its id's time lies more than the grace period back, so a backup
  * that is still being written is never touched; unfinished uploads of the deployment older than the grace period
- * are aborted. Without {@code apply}, nothing is changed.
+ * are aborted (one whose store does not say when it began is left alone). Without {@code apply}, nothing is changed.
  */
 public final class PruneRun {
     private static final Logger log = LoggerFactory.getLogger(PruneRun.class);

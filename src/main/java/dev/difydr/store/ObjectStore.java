@@ -80,7 +80,7 @@ public interface ObjectStore extends AutoCloseable {
     record ObjectInfo(String key, long size) {
     }
 
-    /** An unfinished upload: the key it would create, the store's handle on it, and when it began. */
+    /** An unfinished upload: the key it would create, the store's handle on it, and when it began (null if the store does not say). */
     record PendingUpload(String key, String uploadId, Instant started) {
     }
 }

@@ -246,7 +246,8 @@ public final class OssObjectStore implements ObjectStore {
                 request.setUploadIdMarker(uploadIdMarker);
                 page = client.listMultipartUploads(request);
                 for (com.aliyun.oss.model.MultipartUpload u : page.getMultipartUploads()) {
-                    out.add(new PendingUpload(u.getKey().substring(prefix.length()), u.getUploadId(), u.getInitiated().toInstant()));
+                    out.add(new PendingUpload(u.getKey().substring(prefix.length()), u.getUploadId(),
+                            u.getInitiated() == null ? null : u.getInitiated().toInstant()));
                 }
                 keyMarker = page.getNextKeyMarker();
                 uploadIdMarker = page.getNextUploadIdMarker();
@@ -254,7 +255,7 @@ public final class OssObjectStore implements ObjectStore {
         } catch (OSSException | ClientException | InvalidCredentialsException e) {
             throw failure("list multipart uploads under", keyPrefix, e);
         }
-        out.sort(Comparator.comparing(PendingUpload::started));
+        out.sort(Comparator.comparing(PendingUpload::started, Comparator.nullsFirst(Comparator.naturalOrder())));
         return out;
     }
 

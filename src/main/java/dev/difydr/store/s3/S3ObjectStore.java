@@ -205,7 +205,7 @@ public final class S3ObjectStore implements ObjectStore {
         } catch (SdkException e) {
             throw failure("list multipart uploads under", keyPrefix, e);
         }
-        out.sort(Comparator.comparing(PendingUpload::started));
+        out.sort(Comparator.comparing(PendingUpload::started, Comparator.nullsFirst(Comparator.naturalOrder())));
         return out;
     }
 
