@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
+import dev.difydr.retention.RetentionPolicy;
 import java.io.IOException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
@@ -294,7 +295,7 @@ public final class ConfigLoader {
                 problems.add("drill." + key + ": " + v + " must be a positive number of seconds");
             }
         }
-        problems.addAll(dev.difydr.retention.RetentionPolicy.problems("retention", c.retention()));
+        problems.addAll(RetentionPolicy.problems("retention", c.retention()));
         CompressionConfig z = c.compression();
         if (z.level() < 1 || z.level() > 19) {
             problems.add("compression.level: " + z.level() + " is out of range; use 1 (fastest) to 19");
