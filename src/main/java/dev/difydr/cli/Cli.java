@@ -34,7 +34,7 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = Cli.VersionProvider.class,
         description = "Backup and disaster recovery for self-hosted Dify.",
-        subcommands = {BackupCommand.class, ListCommand.class, ShowCommand.class, VerifyCommand.class, RestoreCommand.class,
+        subcommands = {BackupCommand.class, ListCommand.class, ShowCommand.class, VerifyCommand.class, PruneCommand.class, RestoreCommand.class,
                 DrillCommand.class, ConfigCommand.class, UnlockCommand.class})
 public final class Cli {
 

@@ -20,7 +20,9 @@ import dev.difydr.smoke.SmokeChecks;
 import dev.difydr.source.postgres.PostgresConnector;
 import dev.difydr.source.postgres.PostgresLogicalRestore;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import dev.difydr.config.ConfigLoader;
+import dev.difydr.config.RetentionConfig;
+import dev.difydr.retention.GracePeriod;
+import dev.difydr.retention.RetentionPolicy;
 import dev.difydr.store.ObjectStore;
 import dev.difydr.store.Stores;
 import java.util.ArrayList;
@@ -112,8 +114,9 @@ final class ConfigCommand {
                     items.add(probe(smoke[0], () -> new SmokeChecks(s).reach()));
                 }
             }
-            for (String section : ConfigLoader.inactiveSections(config)) {
-                items.add(new Item(section, true, "accepted; not backed up by this version", null));
+            if (!config.retention().equals(RetentionConfig.NONE)) {
+                items.add(new Item("retention", true, RetentionPolicy.of(config.retention()).describe() + "; runs that never completed are deleted after "
+                        + (config.retention().gracePeriod() == null ? GracePeriod.DEFAULT : config.retention().gracePeriod()), null));
             }
             Report report = new Report(items);
             cli.print(report);

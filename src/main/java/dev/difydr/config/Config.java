@@ -1,6 +1,5 @@
 package dev.difydr.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /** The whole configuration file. */
@@ -15,7 +14,7 @@ public record Config(
         SmokeConfig smoke,
         RestoreConfig restore,
         DrillConfig drill,
-        JsonNode retention,
+        RetentionConfig retention,
         MetricsConfig metrics,
         List<NotificationConfig> notifications,
         ScheduleConfig schedule) {
@@ -29,5 +28,6 @@ public record Config(
         metrics = metrics == null ? MetricsConfig.DEFAULT : metrics;
         notifications = notifications == null ? List.of() : List.copyOf(notifications);
         schedule = schedule == null ? ScheduleConfig.DEFAULT : schedule;
+        retention = retention == null ? RetentionConfig.NONE : retention;
     }
 }

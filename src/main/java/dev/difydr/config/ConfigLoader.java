@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
+import dev.difydr.retention.RetentionPolicy;
 import java.io.IOException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
@@ -296,6 +297,7 @@ public final class ConfigLoader {
         }
         validateMetrics(c.metrics(), problems);
         validateNotifications(c.notifications(), problems);
+        problems.addAll(RetentionPolicy.problems("retention", c.retention()));
         CompressionConfig z = c.compression();
         if (z.level() < 1 || z.level() > 19) {
             problems.add("compression.level: " + z.level() + " is out of range; use 1 (fastest) to 19");
@@ -601,10 +603,4 @@ public final class ConfigLoader {
         }
     }
 
-    /** Sections accepted in the file that this version does not act on yet, for {@code config check} to mention. */
-    public static List<String> inactiveSections(Config c) {
-        List<String> out = new ArrayList<>();
-        if (c.retention() != null) out.add("retention");
-        return out;
-    }
 }

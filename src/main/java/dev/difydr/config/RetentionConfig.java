@@ -20,4 +20,17 @@ public record RetentionConfig(
         String gracePeriod) {
 
     public static final RetentionConfig NONE = new RetentionConfig(null, null, null, null, null, null, null, null, null, null);
+
+    /** This configuration with every key that {@code override} sets replaced by its value (a schedule's or the command line's). */
+    public RetentionConfig overriddenBy(RetentionConfig override) {
+        return new RetentionConfig(
+                pick(override.keepLast, keepLast), pick(override.keepHourly, keepHourly), pick(override.keepDaily, keepDaily),
+                pick(override.keepWeekly, keepWeekly), pick(override.keepMonthly, keepMonthly), pick(override.keepYearly, keepYearly),
+                pick(override.keepWithin, keepWithin), pick(override.minKeep, minKeep), pick(override.timeZone, timeZone),
+                pick(override.gracePeriod, gracePeriod));
+    }
+
+    private static <T> T pick(T override, T value) {
+        return override != null ? override : value;
+    }
 }

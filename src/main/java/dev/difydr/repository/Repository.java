@@ -15,6 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +34,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Repository implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Repository.class);
+    /** Manifests read at once by {@link #list}: a bucket answers each in tens of milliseconds, a thousand in a row is slow. */
+    private static final int READERS = 8;
 
     private final ObjectStore store;
     private final RepositoryLayout layout;
@@ -115,18 +122,106 @@ public final class Repository implements AutoCloseable {
         for (ObjectInfo o : store.list(layout.backupsPrefix())) {
             layout.backupOf(o.key()).ifPresent(id -> byBackup.computeIfAbsent(id, k -> new ArrayList<>()).add(o));
         }
+        List<Map.Entry<BackupId, List<ObjectInfo>>> complete = new ArrayList<>();
         List<Entry> out = new ArrayList<>();
         for (Map.Entry<BackupId, List<ObjectInfo>> e : byBackup.entrySet()) {
-            BackupId id = e.getKey();
-            boolean complete = e.getValue().stream().anyMatch(o -> layout.isManifest(o.key()));
-            if (complete) {
-                out.add(entry(id, e.getValue()));
+            if (e.getValue().stream().anyMatch(o -> layout.isManifest(o.key()))) {
+                complete.add(e);
             } else if (includeIncomplete) {
-                out.add(new Entry(id, Optional.empty(), e.getValue(), null, null));
+                out.add(new Entry(e.getKey(), Optional.empty(), e.getValue(), null, null));
             }
         }
+        out.addAll(concurrently(complete, e -> entry(e.getKey(), e.getValue())));
         out.sort(Comparator.comparing((Entry e) -> e.id().time()).thenComparing(Entry::startedAt).thenComparing(Entry::id).reversed());
         return out;
+    }
+
+    /**
+     * The last verify verdict of each backup that has one. A record that cannot be read or parsed counts as none, with a
+     * warning: it only ever adds a reason to keep a backup.
+     */
+    public Map<BackupId, VerifyRecord> verifications(List<Entry> entries) {
+        List<Entry> recorded = entries.stream().filter(e -> e.objects().stream().anyMatch(o -> layout.isVerifyRecord(o.key()))).toList();
+        List<Optional<VerifyRecord>> records = concurrently(recorded, e -> verification(e.id()));
+        Map<BackupId, VerifyRecord> out = new TreeMap<>();
+        for (int i = 0; i < recorded.size(); i++) {
+            BackupId id = recorded.get(i).id();
+            records.get(i).ifPresent(r -> out.put(id, r));
+        }
+        return out;
+    }
+
+    /** The last verify verdict of a backup, if there is a readable one. */
+    public Optional<VerifyRecord> verification(BackupId id) {
+        try {
+            return Optional.ofNullable(Json.MAPPER.readValue(store.read(layout.verifyRecord(id)), VerifyRecord.class));
+        } catch (NoSuchObjectException e) {
+            return Optional.empty();
+        } catch (IOException | DrException e) {
+            log.warn("the verify record of backup {} cannot be read ({}); it counts as not verified", id, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** Stores the verdict of a verify of a backup, replacing the previous one. */
+    public void recordVerification(BackupId id, VerifyRecord record) {
+        try {
+            store.put(layout.verifyRecord(id), Json.MAPPER.writeValueAsBytes(record));
+        } catch (IOException e) {
+            throw new DrException(Failure.INTERNAL, "cannot serialise the verify record of " + id, e);
+        }
+    }
+
+    /**
+     * Deletes backups and the leftovers of runs that never completed, in the order that keeps the repository honest
+     * if it stops half-way: first the manifest of every backup to remove (from then on none is listed as complete),
+     * then their other objects, then the incomplete runs' objects. A stop at any point leaves only incomplete runs,
+     * which a later prune collects.
+     */
+    public void remove(List<Entry> backups, List<Entry> incomplete) {
+        store.delete(backups.stream().map(e -> layout.manifest(e.id())).toList());
+        store.delete(backups.stream().flatMap(e -> e.objects().stream()).map(ObjectInfo::key)
+                .filter(k -> !layout.isManifest(k)).toList());
+        store.delete(incomplete.stream().flatMap(e -> e.objects().stream()).map(ObjectInfo::key).toList());
+    }
+
+    /** Uploads of this deployment that were started and never committed nor aborted (a crashed run's). */
+    public List<ObjectStore.PendingUpload> pendingUploads() {
+        return store.pendingUploads(layout.deploymentPrefix());
+    }
+
+    public void abort(ObjectStore.PendingUpload upload) {
+        store.abort(upload);
+    }
+
+    /** Applies {@code work} to every item on a small pool, results in the items' order; the first failure is thrown. */
+    private static <T, R> List<R> concurrently(List<T> items, Function<T, R> work) {
+        if (items.size() < 2) {
+            return items.stream().map(work).toList();
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(READERS, items.size()), r -> {
+            Thread t = new Thread(r, "repository-read");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<R>> futures = items.stream().map(i -> pool.submit(() -> work.apply(i))).toList();
+            List<R> out = new ArrayList<>(items.size());
+            for (Future<R> f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DrException(Failure.INTERNAL, "interrupted while reading the repository", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new DrException(Failure.INTERNAL, "reading the repository failed: " + e.getCause(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     private Entry entry(BackupId id, List<ObjectInfo> objects) {

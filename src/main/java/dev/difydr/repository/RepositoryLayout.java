@@ -10,6 +10,7 @@ import java.util.Optional;
  * &lt;deployment&gt;/backups/&lt;backup-id&gt;/postgres/base.tar.zst            physical mode (also pg_wal, &lt;tablespace oid&gt;)
  * &lt;deployment&gt;/backups/&lt;backup-id&gt;/redis/dump.rdb.zst               (dump.keys.zst from the logical fallback)
  * &lt;deployment&gt;/backups/&lt;backup-id&gt;/storage/&lt;name&gt;.tar.zst
+ * &lt;deployment&gt;/backups/&lt;backup-id&gt;/verify.json                   the last verify's verdict; not an artifact
  * &lt;deployment&gt;/restores/&lt;restore-id&gt;/journal.json                 rewritten after every step
  * &lt;deployment&gt;/drills/&lt;drill-id&gt;/report.json, report.md
  * &lt;deployment&gt;/locks/&lt;lock-id&gt;.json                             one per running backup, verify, drill, restore, prune
@@ -17,6 +18,12 @@ import java.util.Optional;
  */
 public record RepositoryLayout(String deployment) {
     public static final String MANIFEST = "manifest.json";
+    public static final String VERIFY_RECORD = "verify.json";
+
+    /** Everything of this deployment: backups, restores, drills, and unfinished uploads of any of them. */
+    public String deploymentPrefix() {
+        return deployment + "/";
+    }
 
     public String backupsPrefix() {
         return deployment + "/backups/";
@@ -28,6 +35,11 @@ public record RepositoryLayout(String deployment) {
 
     public String manifest(BackupId id) {
         return backupPrefix(id) + MANIFEST;
+    }
+
+    /** The verdict of the last {@code verify} of a backup, beside its manifest. */
+    public String verifyRecord(BackupId id) {
+        return backupPrefix(id) + VERIFY_RECORD;
     }
 
     public String postgresDump(BackupId id, String database) {
@@ -86,5 +98,9 @@ public record RepositoryLayout(String deployment) {
 
     public boolean isManifest(String key) {
         return key.endsWith("/" + MANIFEST) && backupOf(key).map(id -> key.equals(manifest(id))).orElse(false);
+    }
+
+    public boolean isVerifyRecord(String key) {
+        return key.endsWith("/" + VERIFY_RECORD) && backupOf(key).map(id -> key.equals(verifyRecord(id))).orElse(false);
     }
 }

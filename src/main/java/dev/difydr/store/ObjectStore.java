@@ -1,6 +1,8 @@
 package dev.difydr.store;
 
 import java.io.InputStream;
+import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -13,7 +15,10 @@ import java.util.Optional;
  *   <li>{@link #list} returns every committed object whose key starts with the given string (not only whole
  *       folder names), recursively, in key order;</li>
  *   <li>{@link #open} of a missing key throws {@link NoSuchObjectException}; a key that only prefixes other keys is
- *       not an object; deleting a missing key is not an error;</li>
+ *       not an object; deleting a missing key is not an error, also in a batch {@link #delete(Collection)}, which
+ *       either removes every key or fails naming the keys it could not remove;</li>
+ *   <li>{@link #pendingUploads} lists the uploads under a prefix that were started and neither committed nor aborted
+ *       (a crashed writer's), with the time each began; {@link #abort(PendingUpload)} discards one;</li>
  *   <li>failures are {@link dev.difydr.DrException}s of class STORE that name the store and key.</li>
  * </ul>
  */
@@ -52,6 +57,19 @@ public interface ObjectStore extends AutoCloseable {
 
     void delete(String key);
 
+    /** Deletes every key, in as few requests as the store allows; missing keys are not an error. */
+    default void delete(Collection<String> keys) {
+        for (String key : keys) {
+            delete(key);
+        }
+    }
+
+    /** Uploads under {@code prefix} that were started but neither committed nor aborted, oldest first. */
+    List<PendingUpload> pendingUploads(String prefix);
+
+    /** Discards an unfinished upload and what it holds; one already gone is not an error. */
+    void abort(PendingUpload upload);
+
     /** Proves the store is reachable and writable enough to list; throws a STORE failure saying why not. */
     void check();
 
@@ -60,5 +78,9 @@ public interface ObjectStore extends AutoCloseable {
     }
 
     record ObjectInfo(String key, long size) {
+    }
+
+    /** An unfinished upload: the key it would create, the store's handle on it, and when it began (null if the store does not say). */
+    record PendingUpload(String key, String uploadId, Instant started) {
     }
 }

@@ -5,21 +5,29 @@ import dev.difydr.Failure;
 import dev.difydr.pipeline.ArtifactPipeline;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Artifact;
+import dev.difydr.repository.BackupId;
+import dev.difydr.repository.VerifyRecord;
 import dev.difydr.repository.Manifest;
 import dev.difydr.repository.Repository;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Checks a backup against its manifest: every artifact present with its recorded size, and with {@code readData}
- * every byte re-read, decompressed and re-hashed against both recorded SHA-256s.
+ * every byte re-read, decompressed and re-hashed against both recorded SHA-256s. A whole verify (every artifact
+ * checked) leaves its verdict in the repository ({@link VerifyRecord}), which {@code prune}'s {@code minKeep} reads.
  */
 public final class VerifyRun {
+    private static final Logger log = LoggerFactory.getLogger(VerifyRun.class);
+
     private final Repository repository;
     private final Function<String, Progress> progress;
 
@@ -28,8 +36,18 @@ public final class VerifyRun {
         this.progress = progress;
     }
 
+    /** Verifies a whole backup and records the verdict. */
     public VerifyResult run(String idOrLatest, boolean readData) {
-        return run(repository.resolve(idOrLatest), a -> readData);
+        VerifyResult result = run(repository.resolve(idOrLatest), a -> readData);
+        VerifyRecord record = new VerifyRecord(Instant.now(), readData, result.ok(),
+                result.failures().stream().map(c -> c.path() + ": " + c.detail()).toList());
+        try {
+            repository.recordVerification(new BackupId(result.id()), record);
+        } catch (DrException e) {
+            // The verdict itself stands; without the record, prune's minKeep does not count this backup as verified.
+            log.warn("verify of {} could not record its verdict in the repository: {}", result.id(), e.getMessage());
+        }
+        return result;
     }
 
     /** Checks every artifact's size, and re-reads those {@code readData} accepts. */

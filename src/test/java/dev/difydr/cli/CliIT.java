@@ -61,7 +61,7 @@ class CliIT {
         assertThat(checks.get("postgres").get("detail").asText())
                 .contains("PostgreSQL " + serverVersion, pg.host() + ":" + pg.port(), "'dify'");
         assertThat(checks.get("repository").get("detail").asText()).contains("file://" + repo).contains("reachable");
-        assertThat(checks.get("retention").get("detail").asText()).contains("not backed up by this version");
+        assertThat(checks.get("retention").get("detail").asText()).isEqualTo("keep 3 last; buckets in UTC; runs that never completed are deleted after 24h");
         assertThat(Files.isDirectory(repo)).isTrue();
         assertThat(run.everything()).doesNotContain(pg.password());
 

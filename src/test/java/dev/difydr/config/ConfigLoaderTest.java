@@ -223,6 +223,29 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void retentionIsReadAndValidated() {
+        Config c = new ConfigLoader().parse("""
+                repository: {url: file:///tmp/r}
+                retention: {keepLast: 3, keepDaily: 7, keepWithin: 1y2m, minKeep: 2, timeZone: Europe/Berlin, gracePeriod: 90m}
+                """, "test.yaml");
+        assertThat(c.retention()).isEqualTo(new RetentionConfig(3, null, 7, null, null, null, "1y2m", 2, "Europe/Berlin", "90m"));
+        assertThat(new ConfigLoader().parse("repository: {url: file:///tmp/r}\n", "test.yaml").retention()).isEqualTo(RetentionConfig.NONE);
+
+        assertThat(problems("""
+                repository: {url: file:///tmp/r}
+                retention: {keepHourly: many, keepDialy: 3}
+                """)).contains("retention.keepDialy: unknown key; did you mean 'keepDaily'?", "retention.keepHourly: expected a whole number");
+        assertThat(problems("""
+                repository: {url: file:///tmp/r}
+                retention: {keepDaily: -3, keepWithin: 7days, timeZone: Nowhere/Town, gracePeriod: 1w}
+                """)).contains(
+                "retention.keepDaily: -3 must be a count, 0 (no rule) or -1 (unlimited)",
+                "retention.keepWithin: '7days' is not a duration like 1y2m3d4h",
+                "retention.timeZone: 'Nowhere/Town' is not a time zone",
+                "retention.gracePeriod: '1w' is not a duration like 24h, 90m or 7d");
+    }
+
+    @Test
     void ossNeedsABucketAnEndpointAndKeysForAToken() {
         assertThat(problems("repository: {url: 'oss:///dr', oss: {endpoint: 'https://oss-cn-hangzhou.aliyuncs.com'}}\n"))
                 .contains("repository.url: 'oss:///dr' must name a bucket like oss://bucket/prefix");

@@ -76,6 +76,9 @@ class DrillIT {
         assertThat(DifyTestbed.json(Files.readString(json)).get("status").asText()).isEqualTo("passed");
         assertThat(Files.readString(md)).contains("# DR drill " + id + ": PASSED", "RTO (restore wall time)", "| restore-databases | completed |");
         assertThat(tb.databases()).noneMatch(db -> db.contains("_drill_"));
+        // the drill's verify leaves its verdict beside the manifest, where prune's minKeep counts it
+        JsonNode verdict = DifyTestbed.json(Files.readString(tb.repository.resolve("dify/backups/" + tb.backupId + "/verify.json")));
+        assertThat(verdict.get("passed").asBoolean()).isTrue();
     }
 
     @Test

@@ -25,6 +25,11 @@ class RepositoryLayoutTest {
         assertThat(layout.backupOf("staging/backups/20261122T060000Z-k3m9qa/manifest.json")).isEmpty();
         assertThat(layout.isManifest(layout.manifest(id))).isTrue();
         assertThat(layout.isManifest("prod/backups/20261122T060000Z-k3m9qa/postgres/manifest.json")).isFalse();
+        assertThat(layout.verifyRecord(id)).isEqualTo("prod/backups/20261122T060000Z-k3m9qa/verify.json");
+        assertThat(layout.isVerifyRecord(layout.verifyRecord(id))).isTrue();
+        assertThat(layout.isManifest(layout.verifyRecord(id))).isFalse();
+        assertThat(layout.isVerifyRecord("prod/backups/20261122T060000Z-k3m9qa/storage/verify.json")).isFalse();
+        assertThat(layout.backupOf(layout.verifyRecord(id))).contains(id);
     }
 
     @Test

@@ -168,6 +168,16 @@ class RepositoryTest {
         }
 
         @Override
+        public List<PendingUpload> pendingUploads(String prefix) {
+            return store.pendingUploads(prefix);
+        }
+
+        @Override
+        public void abort(PendingUpload upload) {
+            store.abort(upload);
+        }
+
+        @Override
         public void check() {
             store.check();
         }

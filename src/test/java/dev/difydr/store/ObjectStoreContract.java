@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.difydr.Failure;
 import dev.difydr.store.ObjectStore.ObjectInfo;
+import dev.difydr.store.ObjectStore.PendingUpload;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -237,6 +240,52 @@ public abstract class ObjectStoreContract {
         store.delete("del/one");
         store.delete("never/existed");
         assertThat(store.list("")).containsExactly(new ObjectInfo("del/two", 2));
+    }
+
+    @Test
+    void batchDeleteRemovesEveryKeyOverSeveralRequests() {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 1003; i++) {
+            keys.add(String.format("batch/%04d", i));
+        }
+        keys.forEach(k -> store.put(k, bytes(1)));
+        store.put("batch/kept", bytes(2));
+        store.put("batch/数据/备份 1", bytes(3));
+        List<String> doomed = new ArrayList<>(keys);
+        doomed.add("batch/数据/备份 1");
+        doomed.add("batch/never-existed");
+
+        store.delete(doomed);
+
+        assertThat(store.list("batch/")).containsExactly(new ObjectInfo("batch/kept", 2));
+        store.delete(List.of("batch/0001", "batch/0002"));
+        store.delete(List.of());
+        assertThat(store.list("")).containsExactly(new ObjectInfo("batch/kept", 2));
+    }
+
+    @Test
+    void pendingUploadsAreListedWithTheirStartAndCanBeAborted() throws Exception {
+        Instant before = Instant.now().minusSeconds(5);
+        Upload upload = store.create("pending/big.bin");
+        try {
+            // more than one 5 MiB part, so that a multipart store has started its upload
+            upload.write(bytes(6 << 20));
+            List<PendingUpload> pending = store.pendingUploads("pending/");
+            assertThat(pending).extracting(PendingUpload::key).containsExactly("pending/big.bin");
+            assertThat(pending.get(0).started()).isBetween(before, Instant.now().plusSeconds(5));
+            assertThat(store.pendingUploads("other/")).isEmpty();
+            assertThat(store.list("")).isEmpty();
+
+            store.abort(pending.get(0));
+
+            assertThat(store.pendingUploads("")).isEmpty();
+            assertThatThrownBy(upload::commit).isInstanceOf(IOException.class);
+            assertThat(store.size("pending/big.bin")).isEmpty();
+            store.abort(pending.get(0));
+        } finally {
+            upload.close();
+        }
+        assertNoPendingUploads();
     }
 
     @Test

@@ -12,6 +12,7 @@ import dev.difydr.testsupport.S3ProxyServer;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -40,6 +41,25 @@ class S3ObjectStoreIT extends ObjectStoreContract {
     @AfterEach
     void acceptPartsAgain() {
         server.failPartUploadsAfter(-1);
+        server.refuseDeleting(null);
+    }
+
+    @Test
+    void batchDeleteFailsNamingTheKeysS3Refused() {
+        for (int i = 0; i < 5; i++) {
+            store.put("refuse/" + i + ".dump", bytes(1));
+        }
+        store.put("refuse/protected.lock", bytes(1));
+        server.refuseDeleting(".lock");
+
+        assertThatThrownBy(() -> store.delete(List.of("refuse/0.dump", "refuse/protected.lock", "refuse/1.dump")))
+                .isInstanceOf(DrException.class)
+                .satisfies(e -> assertThat(((DrException) e).failure()).isEqualTo(Failure.STORE))
+                .hasMessageContaining("refused to delete 1 of 3 objects")
+                .hasMessageContaining("refuse/protected.lock (AccessDenied: deletion refused by the test)")
+                .hasMessageNotContaining(prefix + "refuse/");
+        assertThat(store.list("refuse/")).extracting(ObjectStore.ObjectInfo::key)
+                .containsExactly("refuse/2.dump", "refuse/3.dump", "refuse/4.dump", "refuse/protected.lock");
     }
 
     /** Each test gets its own key prefix in the shared bucket. */

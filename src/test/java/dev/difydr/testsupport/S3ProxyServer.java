@@ -9,7 +9,9 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.gaul.s3proxy.S3ErrorCode;
@@ -27,6 +29,10 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Error;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
@@ -167,6 +173,14 @@ public final class S3ProxyServer implements AutoCloseable {
         blobStore.refuseAfter(n);
     }
 
+    /**
+     * From now on, a DeleteObjects request leaves every key that ends with {@code keySuffix} in place and reports it
+     * as an AccessDenied error in its answer, as S3 does for a key a bucket policy protects; null deletes all again.
+     */
+    public void refuseDeleting(String keySuffix) {
+        blobStore.refusedDeletes = keySuffix;
+    }
+
     /** UploadPart requests seen since the last {@link #failPartUploadsAfter}. */
     public int partUploadsSeen() {
         return blobStore.seen.get();
@@ -205,6 +219,7 @@ public final class S3ProxyServer implements AutoCloseable {
     private static final class PartRefusingBlobStore extends ForwardingBlobStore {
         private final AtomicInteger seen = new AtomicInteger();
         private volatile int allowed = -1;
+        private volatile String refusedDeletes;
 
         PartRefusingBlobStore(BlobStore delegate) {
             super(delegate);
@@ -230,6 +245,21 @@ public final class S3ProxyServer implements AutoCloseable {
                 throw new S3ProxyException(S3ErrorCode.ACCESS_DENIED, "part uploads refused by the test");
             }
             return super.uploadMultipartPart(upload, request, in);
+        }
+
+        @Override
+        public DeleteObjectsResponse removeBlobs(DeleteObjectsRequest request) {
+            String suffix = refusedDeletes;
+            if (suffix == null) {
+                return super.removeBlobs(request);
+            }
+            List<ObjectIdentifier> refused = request.delete().objects().stream().filter(o -> o.key().endsWith(suffix)).toList();
+            List<ObjectIdentifier> allowed = request.delete().objects().stream().filter(o -> !o.key().endsWith(suffix)).toList();
+            DeleteObjectsResponse done = allowed.isEmpty() ? DeleteObjectsResponse.builder().build()
+                    : super.removeBlobs(request.toBuilder().delete(d -> d.objects(allowed)).build());
+            List<S3Error> errors = new ArrayList<>(done.hasErrors() ? done.errors() : List.of());
+            refused.forEach(o -> errors.add(S3Error.builder().key(o.key()).code("AccessDenied").message("deletion refused by the test").build()));
+            return done.toBuilder().errors(errors).build();
         }
     }
 }

@@ -97,6 +97,33 @@ class VerifyIT {
     }
 
     @Test
+    void everyVerifyRecordsItsVerdictBesideTheManifestWithoutBecomingPartOfIt() throws IOException {
+        Path backupDir = difyFile.getParent().getParent();
+        Path record = backupDir.resolve("verify.json");
+        String id = backupDir.getFileName().toString();
+        JsonNode passed = JSON.readTree(record.toFile());
+        assertThat(passed.get("passed").asBoolean()).isTrue();
+        assertThat(passed.get("readData").asBoolean()).isTrue();
+        assertThat(passed.get("problems")).isEmpty();
+        assertThat(passed.get("verifiedAt").asText()).isNotEmpty();
+
+        Files.delete(difyFile);
+        verify(false, Failure.VERIFY.exitCode());
+        JsonNode failed = JSON.readTree(record.toFile());
+        assertThat(failed.get("passed").asBoolean()).isFalse();
+        assertThat(failed.get("readData").asBoolean()).isFalse();
+        assertThat(failed.get("problems")).extracting(JsonNode::asText).singleElement().asString().startsWith(difyPath + ": missing");
+
+        // the record is no artifact and no manifest: show, list and verify see the backup as before
+        JsonNode shown = JSON.readTree(cli("--json", "show", id).out());
+        assertThat(shown.get("artifacts")).hasSize(2).extracting(a -> a.get("path").asText()).noneMatch(p -> p.endsWith("verify.json"));
+        JsonNode listed = JSON.readTree(cli("--json", "list").out()).get("backups");
+        assertThat(listed).hasSize(1);
+        assertThat(listed.get(0).get("status").asText()).isEqualTo("completed");
+        assertThat(listed.get(0).get("id").asText()).isEqualTo(id);
+    }
+
+    @Test
     void truncatedArtifactIsFoundBySize() throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(difyFile.toFile(), "rw")) {
             f.setLength(difyBytes - 1000);

@@ -20,13 +20,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.stream.Stream;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 
 /**
- * Objects as files under a root directory. A write goes to a hidden temp file beside its target, is forced to disk
- * and renamed into place on commit; temp files are never listed.
+ * Objects as files under a root directory. A write goes to a hidden temp file beside its target
+ * ({@code .<name>.partial-<uuid>}), is forced to disk and renamed into place on commit; temp files are never listed as
+ * objects. A temp file left by a crashed writer is a pending upload, dated by its last modification (a writer that is
+ * still going keeps it fresh).
  */
 public final class FileObjectStore implements ObjectStore {
     private static final String TEMP_MARK = ".partial-";
@@ -170,7 +173,7 @@ public final class FileObjectStore implements ObjectStore {
             Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
                 @Override
                 public java.nio.file.FileVisitResult visitFile(Path p, java.nio.file.attribute.BasicFileAttributes attrs) {
-                    String key = root.relativize(p).toString().replace(java.io.File.separatorChar, '/');
+                    String key = keyOf(p);
                     if (attrs.isRegularFile() && !p.getFileName().toString().contains(TEMP_MARK) && key.startsWith(prefix)) {
                         out.add(new ObjectInfo(key, attrs.size()));
                     }
@@ -199,6 +202,56 @@ public final class FileObjectStore implements ObjectStore {
         } catch (IOException e) {
             throw failure("delete", key, e);
         }
+    }
+
+    @Override
+    public List<PendingUpload> pendingUploads(String prefix) {
+        Path start = resolve(prefix.isEmpty() ? "." : prefix);
+        Path dir = prefix.isEmpty() || prefix.endsWith("/") ? start : start.getParent();
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<PendingUpload> out = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                String name = p.getFileName().toString();
+                int mark = name.indexOf(TEMP_MARK);
+                if (mark < 1 || !name.startsWith(".") || !Files.isRegularFile(p)) {
+                    continue;
+                }
+                Path target = p.resolveSibling(name.substring(1, mark));
+                String key = keyOf(target);
+                if (!key.startsWith(prefix)) {
+                    continue;
+                }
+                try {
+                    out.add(new PendingUpload(key, keyOf(p), Files.getLastModifiedTime(p).toInstant()));
+                } catch (NoSuchFileException e) {
+                    // committed or aborted while the tree was walked: no longer pending
+                }
+            }
+        } catch (IOException e) {
+            throw failure("list pending uploads under", prefix, e);
+        }
+        out.sort(java.util.Comparator.comparing(PendingUpload::started));
+        return out;
+    }
+
+    @Override
+    public void abort(PendingUpload upload) {
+        Path temp = resolve(upload.uploadId());
+        if (!temp.getFileName().toString().contains(TEMP_MARK)) {
+            throw new IllegalArgumentException("not an upload's temp file: " + upload.uploadId());
+        }
+        try {
+            Files.deleteIfExists(temp);
+        } catch (IOException e) {
+            throw failure("abort of the upload", upload.key(), e);
+        }
+    }
+
+    private String keyOf(Path p) {
+        return root.relativize(p).toString().replace(java.io.File.separatorChar, '/');
     }
 
     @Override

@@ -12,6 +12,10 @@ import com.aliyun.oss.common.auth.InvalidCredentialsException;
 import com.aliyun.oss.common.comm.SignVersion;
 import com.aliyun.oss.model.AbortMultipartUploadRequest;
 import com.aliyun.oss.model.CompleteMultipartUploadRequest;
+import com.aliyun.oss.model.DeleteObjectsRequest;
+import com.aliyun.oss.model.DeleteObjectsResult;
+import com.aliyun.oss.model.ListMultipartUploadsRequest;
+import com.aliyun.oss.model.MultipartUploadListing;
 import com.aliyun.oss.model.InitiateMultipartUploadRequest;
 import com.aliyun.oss.model.ListObjectsV2Request;
 import com.aliyun.oss.model.ListObjectsV2Result;
@@ -34,7 +38,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -58,6 +64,7 @@ import org.slf4j.LoggerFactory;
 public final class OssObjectStore implements ObjectStore {
     private static final Logger log = LoggerFactory.getLogger(OssObjectStore.class);
     private static final int LIST_PAGE = 1000;
+    private static final int DELETE_BATCH = 1000;
     private static final Set<String> CREDENTIAL_ERRORS = Set.of("AccessDenied", "InvalidAccessKeyId",
             "SignatureDoesNotMatch", "InvalidSecurityToken", "SecurityTokenExpired");
 
@@ -196,6 +203,72 @@ public final class OssObjectStore implements ObjectStore {
             }
         } catch (ClientException | InvalidCredentialsException e) {
             throw failure("delete", key, e);
+        }
+    }
+
+    /**
+     * DeleteMultipleObjects in batches of at most 1,000 keys (OSS's limit), verbose mode: OSS lists every key it
+     * deleted (a missing key counts as deleted), and a requested key it does not list fails the call, naming it.
+     */
+    @Override
+    public void delete(Collection<String> keys) {
+        List<String> all = List.copyOf(keys);
+        for (int from = 0; from < all.size(); from += DELETE_BATCH) {
+            List<String> batch = all.subList(from, Math.min(all.size(), from + DELETE_BATCH));
+            DeleteObjectsResult result;
+            try {
+                result = client.deleteObjects(new DeleteObjectsRequest(bucket)
+                        .withKeys(batch.stream().map(k -> prefix + k).toList()).withQuiet(false));
+            } catch (OSSException | ClientException | InvalidCredentialsException e) {
+                throw failure("delete", batch.size() + " objects from " + batch.get(0), e);
+            }
+            Set<String> deleted = new HashSet<>(result.getDeletedObjects());
+            List<String> left = batch.stream().filter(k -> !deleted.contains(prefix + k)).toList();
+            if (!left.isEmpty()) {
+                throw new DrException(Failure.STORE, description + " did not confirm deleting " + left.size() + " of " + batch.size()
+                        + " objects: " + String.join(", ", left.subList(0, Math.min(20, left.size()))) + (left.size() > 20 ? ", …" : ""));
+            }
+        }
+    }
+
+    @Override
+    public List<PendingUpload> pendingUploads(String keyPrefix) {
+        List<PendingUpload> out = new ArrayList<>();
+        try {
+            String keyMarker = null;
+            String uploadIdMarker = null;
+            MultipartUploadListing page;
+            do {
+                ListMultipartUploadsRequest request = new ListMultipartUploadsRequest(bucket);
+                request.setPrefix(prefix + keyPrefix);
+                request.setMaxUploads(LIST_PAGE);
+                request.setKeyMarker(keyMarker);
+                request.setUploadIdMarker(uploadIdMarker);
+                page = client.listMultipartUploads(request);
+                for (com.aliyun.oss.model.MultipartUpload u : page.getMultipartUploads()) {
+                    out.add(new PendingUpload(u.getKey().substring(prefix.length()), u.getUploadId(),
+                            u.getInitiated() == null ? null : u.getInitiated().toInstant()));
+                }
+                keyMarker = page.getNextKeyMarker();
+                uploadIdMarker = page.getNextUploadIdMarker();
+            } while (page.isTruncated());
+        } catch (OSSException | ClientException | InvalidCredentialsException e) {
+            throw failure("list multipart uploads under", keyPrefix, e);
+        }
+        out.sort(Comparator.comparing(PendingUpload::started, Comparator.nullsFirst(Comparator.naturalOrder())));
+        return out;
+    }
+
+    @Override
+    public void abort(PendingUpload upload) {
+        try {
+            client.abortMultipartUpload(new AbortMultipartUploadRequest(bucket, prefix + upload.key(), upload.uploadId()));
+        } catch (OSSException e) {
+            if (!"NoSuchUpload".equals(e.getErrorCode())) {
+                throw failure("abort of multipart upload " + upload.uploadId() + " of", upload.key(), e);
+            }
+        } catch (ClientException | InvalidCredentialsException e) {
+            throw failure("abort of multipart upload " + upload.uploadId() + " of", upload.key(), e);
         }
     }
 

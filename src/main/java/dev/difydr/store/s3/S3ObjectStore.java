@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -33,6 +34,10 @@ import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Error;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -46,6 +51,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  */
 public final class S3ObjectStore implements ObjectStore {
     private static final Logger log = LoggerFactory.getLogger(S3ObjectStore.class);
+    private static final int DELETE_BATCH = 1000;
 
     private final S3Client client;
     private final String bucket;
@@ -164,6 +170,56 @@ public final class S3ObjectStore implements ObjectStore {
         }
     }
 
+    /**
+     * DeleteObjects in batches of at most 1,000 keys (S3's limit), quiet mode: the answer lists only the keys S3 could
+     * not delete, and any such key fails the whole call, naming them.
+     */
+    @Override
+    public void delete(Collection<String> keys) {
+        List<String> all = List.copyOf(keys);
+        for (int from = 0; from < all.size(); from += DELETE_BATCH) {
+            List<String> batch = all.subList(from, Math.min(all.size(), from + DELETE_BATCH));
+            List<ObjectIdentifier> ids = batch.stream().map(k -> ObjectIdentifier.builder().key(prefix + k).build()).toList();
+            DeleteObjectsResponse response;
+            try {
+                response = client.deleteObjects(b -> b.bucket(bucket).delete(d -> d.objects(ids).quiet(true)));
+            } catch (SdkException e) {
+                throw failure("delete", batch.size() + " objects from " + batch.get(0), e);
+            }
+            if (response.hasErrors() && !response.errors().isEmpty()) {
+                List<String> refused = response.errors().stream().map(this::refusal).toList();
+                throw new DrException(Failure.STORE, description + " refused to delete " + refused.size() + " of " + batch.size()
+                        + " objects: " + String.join("; ", refused.subList(0, Math.min(20, refused.size())))
+                        + (refused.size() > 20 ? "; …" : ""));
+            }
+        }
+    }
+
+    @Override
+    public List<PendingUpload> pendingUploads(String keyPrefix) {
+        List<PendingUpload> out = new ArrayList<>();
+        try {
+            for (software.amazon.awssdk.services.s3.model.MultipartUpload u : client.listMultipartUploadsPaginator(b -> b.bucket(bucket).prefix(prefix + keyPrefix)).uploads()) {
+                out.add(new PendingUpload(u.key().substring(prefix.length()), u.uploadId(), u.initiated()));
+            }
+        } catch (SdkException e) {
+            throw failure("list multipart uploads under", keyPrefix, e);
+        }
+        out.sort(Comparator.comparing(PendingUpload::started, Comparator.nullsFirst(Comparator.naturalOrder())));
+        return out;
+    }
+
+    @Override
+    public void abort(PendingUpload upload) {
+        try {
+            client.abortMultipartUpload(b -> b.bucket(bucket).key(prefix + upload.key()).uploadId(upload.uploadId()));
+        } catch (NoSuchUploadException e) {
+            // completed or aborted meanwhile
+        } catch (SdkException e) {
+            throw failure("abort of multipart upload " + upload.uploadId() + " of", upload.key(), e);
+        }
+    }
+
     @Override
     public void check() {
         try {
@@ -185,6 +241,12 @@ public final class S3ObjectStore implements ObjectStore {
     public void close() {
         parts.shutdownNow();
         client.close();
+    }
+
+    /** One key S3 could not delete, as its answer names it. */
+    private String refusal(S3Error e) {
+        String key = e.key() != null && e.key().startsWith(prefix) ? e.key().substring(prefix.length()) : e.key();
+        return key + " (" + e.code() + ": " + e.message() + ")";
     }
 
     private DrException failure(String op, String key, Exception e) {
