@@ -7,10 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.difydr.Failure;
 import dev.difydr.testsupport.CliRun;
 import dev.difydr.testsupport.PostgresServer;
+import dev.difydr.testsupport.SlowPgDump;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,25 +46,7 @@ class RepositoryLockIT {
         pg.psql("dify", "-c", "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 1000) g");
         Files.writeString(tmp.resolve("pg-password"), pg.password() + "\n");
         // pg_dump that takes 4 s before it dumps, so that two backups overlap
-        Path bin = Files.createDirectories(tmp.resolve("slow-bin"));
-        String real = which("pg_dump");
-        Path dump = bin.resolve("pg_dump");
-        Files.writeString(dump, """
-                #!/bin/sh
-                case "$*" in *--version*) ;; *) sleep 4 ;; esac
-                exec %s "$@"
-                """.formatted(real));
-        Files.setPosixFilePermissions(dump, PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
-
-    private static String which(String tool) throws IOException {
-        for (String d : System.getenv("PATH").split(":")) {
-            Path p = Path.of(d, tool);
-            if (Files.isExecutable(p)) {
-                return p.toString();
-            }
-        }
-        throw new IOException(tool + " not on PATH");
+        SlowPgDump.install(tmp.resolve("slow-bin"), 4);
     }
 
     @AfterAll
