@@ -27,7 +27,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Cli.VersionProvider.class,
         description = "Backup and disaster recovery for self-hosted Dify.",
         subcommands = {BackupCommand.class, ListCommand.class, ShowCommand.class, VerifyCommand.class, RestoreCommand.class,
-                DrillCommand.class, ConfigCommand.class})
+                DrillCommand.class, ScheduleCommand.class, ConfigCommand.class})
 public final class Cli {
 
     @Option(names = "--config", scope = ScopeType.INHERIT, paramLabel = "FILE",
