@@ -1,8 +1,11 @@
 package dev.difydr.schedule;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
@@ -73,7 +76,9 @@ public final class ScheduleLoader {
         try {
             tree = YAML.readTree(Files.readString(file, StandardCharsets.UTF_8));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            problems.add("not valid YAML: " + e.getOriginalMessage() + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+            // SnakeYAML's message quotes the text with a caret under it on indented lines: keep the sentences only
+            String what = String.join("; ", e.getOriginalMessage().lines().filter(l -> !l.isBlank() && !l.startsWith(" ")).toList());
+            problems.add("not valid YAML: " + what + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
             return null;
         } catch (IOException e) {
             problems.add("cannot read: " + e.getMessage());
@@ -84,14 +89,43 @@ public final class ScheduleLoader {
             return null;
         }
         ConfigLoader.checkKeys(tree, ScheduleFile.class, "", problems);
-        ScheduleFile f;
-        try {
-            f = YAML.convertValue(tree, ScheduleFile.class);
-        } catch (IllegalArgumentException e) {
-            problems.add(ConfigLoader.bindingProblem(e));
-            return null;
+        // A value of the wrong type is reported and left out, so that the other keys are still checked.
+        for (int attempt = 0; attempt < 32; attempt++) {
+            try {
+                return validate(YAML.convertValue(tree, ScheduleFile.class), file, problems);
+            } catch (IllegalArgumentException e) {
+                problems.add(ConfigLoader.bindingProblem(e));
+                if (!(e.getCause() instanceof JsonMappingException jme) || !remove(tree, jme.getPath())) {
+                    return null;
+                }
+            }
         }
-        return validate(f, file, problems);
+        return null;
+    }
+
+    /** Removes the value a binding failure points at; false when the path does not lead to one. */
+    private static boolean remove(JsonNode tree, List<JsonMappingException.Reference> path) {
+        JsonNode node = tree;
+        for (int i = 0; i < path.size(); i++) {
+            JsonMappingException.Reference r = path.get(i);
+            boolean last = i == path.size() - 1;
+            if (r.getFieldName() != null && node instanceof ObjectNode object && object.has(r.getFieldName())) {
+                if (last) {
+                    object.remove(r.getFieldName());
+                    return true;
+                }
+                node = object.get(r.getFieldName());
+            } else if (r.getIndex() >= 0 && node instanceof ArrayNode array && r.getIndex() < array.size()) {
+                if (last) {
+                    array.remove(r.getIndex());
+                    return true;
+                }
+                node = array.get(r.getIndex());
+            } else {
+                return false;
+            }
+        }
+        return false;
     }
 
     private static Schedule validate(ScheduleFile f, Path file, List<String> problems) {
