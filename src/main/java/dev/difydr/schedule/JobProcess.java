@@ -43,6 +43,7 @@ public final class JobProcess {
     private final Metrics metrics;
     private final Clock clock;
     private final Set<Process> running = ConcurrentHashMap.newKeySet();
+    private boolean stopped;
 
     public JobProcess(List<String> java, Path config, String deployment, Metrics metrics, Clock clock) {
         this.java = List.copyOf(java);
@@ -78,11 +79,12 @@ public final class JobProcess {
         return cmd;
     }
 
-    /** Runs the job to its end and records its outcome; never throws for a job that fails. */
+    /**
+     * Runs the job to its end and records its outcome; never throws for a job that fails. Returns null, starting
+     * nothing, once {@link #stopRunning} has been called.
+     */
     public JobOutcome run(String schedule, String job, List<String> arguments, Instant fireTime) {
         Instant started = clock.instant();
-        log.info("schedule {}: {} started (fire time {}, {} late)", schedule, String.join(" ", arguments), fireTime,
-                seconds(Duration.between(fireTime, started)));
         int exit;
         JsonNode doc = null;
         Process p = null;
@@ -91,8 +93,16 @@ public final class JobProcess {
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectError(ProcessBuilder.Redirect.INHERIT);
             pb.environment().put(SCHEDULE_ENV, schedule);
-            p = pb.start();
-            running.add(p);
+            synchronized (running) {
+                if (stopped) {
+                    log.warn("schedule {}: {} not started: the scheduler is stopping", schedule, job);
+                    return null;
+                }
+                p = pb.start();
+                running.add(p);
+            }
+            log.info("schedule {}: {} started (fire time {}, {} late)", schedule, String.join(" ", arguments), fireTime,
+                    seconds(Duration.between(fireTime, started)));
             String out;
             try (InputStream in = p.getInputStream()) {
                 out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -145,6 +155,9 @@ public final class JobProcess {
      * uploads and writes no manifest) and waits for them up to {@code termWait}; whatever is still there is killed.
      */
     public void stopRunning(Duration grace, Duration termWait) {
+        synchronized (running) {
+            stopped = true;
+        }
         long deadline = System.nanoTime() + grace.toNanos();
         for (Process p : List.copyOf(running)) {
             awaitUntil(p, deadline);
