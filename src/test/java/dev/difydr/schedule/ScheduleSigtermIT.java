@@ -78,8 +78,8 @@ class ScheduleSigtermIT {
                 metrics: {port: %d}
                 schedule: {gracePeriod: 3s}
                 """.formatted(repo, port) + pg.postgresYaml(dir.resolve("pg-password")) + "  binDir: " + bin + "\n");
-        // the good backup at the first minute at least 20 s away (time to start), the stuck one a minute later
-        Instant first = Instant.now().plusSeconds(20).atOffset(ZoneOffset.UTC).withSecond(0).withNano(0).plusMinutes(1).toInstant();
+        // the good backup at the first minute at least 15 s away (time to start), the stuck one a minute later
+        Instant first = Instant.now().plusSeconds(15).atOffset(ZoneOffset.UTC).withSecond(0).withNano(0).plusMinutes(1).toInstant();
         int m1 = first.atOffset(ZoneOffset.UTC).getMinute();
         int m2 = (m1 + 1) % 60;
         Path schedules = Files.createDirectory(dir.resolve("schedules"));
