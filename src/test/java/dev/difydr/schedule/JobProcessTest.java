@@ -58,4 +58,13 @@ class JobProcessTest {
         assertThat(outcome.exitCode()).isEqualTo(Failure.CONFIG.exitCode());
         assertThat(outcome.error()).contains("missing.yaml not found");
     }
+
+    @Test
+    void nothingStartsOnceTheScheduleIsStopping() {
+        JobProcess p = process(dir.resolve("dify-dr.yaml"));
+        p.stopRunning(java.time.Duration.ZERO, java.time.Duration.ZERO);
+
+        assertThat(p.run("nightly", "backup", List.of("backup"), Instant.now())).isNull();
+        assertThat(p.busy()).isFalse();
+    }
 }
