@@ -37,5 +37,10 @@ public record ScheduleConfig(
             user = user == null ? "postgres" : user;
             sslmode = sslmode == null ? "prefer" : sslmode;
         }
+
+        /** The server as a {@link PostgresConfig}, to connect the way every other PostgreSQL connection does. */
+        public PostgresConfig server() {
+            return new PostgresConfig(host, port, user, password, null, null, sslmode, null);
+        }
     }
 }

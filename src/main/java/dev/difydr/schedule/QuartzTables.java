@@ -63,7 +63,7 @@ final class QuartzTables {
         }
     }
 
-    private static int missingTables(Connection c) throws SQLException {
+    static int missingTables(Connection c) throws SQLException {
         int missing = 0;
         try (PreparedStatement q = c.prepareStatement("SELECT to_regclass(?) IS NULL")) {
             for (String t : TABLES) {

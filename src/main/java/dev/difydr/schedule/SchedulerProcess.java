@@ -7,6 +7,7 @@ import dev.difydr.Failure;
 import dev.difydr.config.Config;
 import dev.difydr.config.ScheduleConfig;
 import dev.difydr.observe.Metrics;
+import dev.difydr.source.postgres.PostgresConnector;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -131,10 +132,38 @@ public final class SchedulerProcess implements AutoCloseable {
         }
     }
 
+    /** For {@code config check}: reaches the clustered JobStore's database and says what it holds. */
+    public static String checkJobStore(Config config) {
+        ScheduleConfig.JdbcStore j = config.schedule().jdbc();
+        PostgresConnector connector = new PostgresConnector(j.server());
+        try (Connection c = connector.connect(j.database())) {
+            String where = "PostgreSQL " + PostgresConnector.serverVersion(c) + " at " + connector.where() + ", database '" + j.database() + "'";
+            int missing = QuartzTables.missingTables(c);
+            if (missing == QuartzTables.TABLES.size()) {
+                return where + ": Quartz's tables are not there yet; the first start of `schedule` creates them (user '"
+                        + j.user() + "' needs CREATE in the database)";
+            }
+            if (missing > 0) {
+                return where + ": " + missing + " of Quartz's " + QuartzTables.TABLES.size() + " tables missing; the next start of `schedule` creates them";
+            }
+            try (java.sql.PreparedStatement q = c.prepareStatement("SELECT count(*) FROM qrtz_scheduler_state WHERE sched_name = ?")) {
+                q.setString(1, schedulerName(config));
+                try (java.sql.ResultSet rs = q.executeQuery()) {
+                    rs.next();
+                    return where + ": Quartz's tables present; " + rs.getInt(1) + " scheduler instance(s) of " + schedulerName(config) + " checked in";
+                }
+            }
+        } catch (SQLException e) {
+            throw connector.unreachable(j.database(), e);
+        }
+    }
+
     private HikariDataSource openDataSource(ScheduleConfig.JdbcStore j, int threads) {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("quartz-jobstore");
-        hc.setJdbcUrl("jdbc:postgresql://" + j.host() + ":" + j.port() + "/" + j.database());
+        String host = j.host().contains(":") && !j.host().startsWith("[") ? "[" + j.host() + "]" : j.host();
+        hc.setJdbcUrl("jdbc:postgresql://" + host + ":" + j.port() + "/" + j.database());
+        hc.addDataSourceProperty("connectTimeout", "10");
         hc.setUsername(j.user());
         if (j.password() != null) {
             hc.setPassword(j.password().reveal());

@@ -6,6 +6,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.difydr.config.Config;
 import dev.difydr.config.ConfigLoader;
 import dev.difydr.observe.Metrics;
+import dev.difydr.testsupport.CliRun;
 import dev.difydr.testsupport.PostgresServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,6 +112,45 @@ class JdbcJobStoreIT {
         Files.writeString(files.resolve("a.yaml"), "name: nightly\ncron: '0 3 * * *'\njob: backup\n");
         run(config, files);
         assertThat(triggers()).contains("nightly|0 0 3 * * ?|UTC|1");
+    }
+
+    @Test
+    void configCheckReachesTheJobStore() throws Exception {
+        pg.createDatabase("checked");
+        Path password = Files.writeString(dir.resolve("check-password"), pg.password() + "\n");
+        Path config = Files.writeString(dir.resolve("check.yaml"), """
+                deployment: prod
+                repository: {url: "file://%s"}
+                schedule:
+                  jobStore: jdbc
+                  jdbc: {host: %s, port: %d, database: checked, user: %s, password: "${file:%s}", sslmode: disable}
+                """.formatted(dir.resolve("check-repo"), pg.host(), pg.port(), pg.user(), password));
+
+        CliRun before = CliRun.withConfig(config, "--json", "config", "check");
+        try (HikariDataSource ds = dataSource("checked")) {
+            QuartzTables.ensure(ds, "dify-dr-prod");
+        }
+        CliRun after = CliRun.withConfig(config, "--json", "config", "check");
+
+        assertThat(before.code()).as(before.everything()).isZero();
+        assertThat(detail(before)).matches("PostgreSQL 15\\.\\d+.* at " + pg.host() + ":" + pg.port() + ", database 'checked': Quartz's tables"
+                + " are not there yet; the first start of `schedule` creates them \\(user 'postgres' needs CREATE in the database\\)");
+        assertThat(detail(after)).endsWith(": Quartz's tables present; 0 scheduler instance(s) of dify-dr-prod checked in");
+        assertThat(before.everything() + after.everything()).doesNotContain(pg.password());
+
+        Files.writeString(password, "wrong\n");
+        CliRun wrong = CliRun.withConfig(config, "--json", "config", "check");
+        assertThat(wrong.code()).isEqualTo(dev.difydr.Failure.SOURCE.exitCode());
+        assertThat(detail(wrong)).contains("cannot connect to database 'checked' on PostgreSQL " + pg.host() + ":" + pg.port(), "password authentication failed");
+    }
+
+    private static String detail(CliRun run) throws java.io.IOException {
+        for (com.fasterxml.jackson.databind.JsonNode item : dev.difydr.repository.Json.MAPPER.readTree(run.out()).get("checks")) {
+            if (item.get("name").asText().equals("schedule.jdbc")) {
+                return item.get("detail").asText();
+            }
+        }
+        throw new AssertionError("no schedule.jdbc check in " + run.out());
     }
 
     private static void run(Config config, Path files) {
