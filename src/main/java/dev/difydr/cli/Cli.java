@@ -35,7 +35,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Cli.VersionProvider.class,
         description = "Backup and disaster recovery for self-hosted Dify.",
         subcommands = {BackupCommand.class, ListCommand.class, ShowCommand.class, VerifyCommand.class, PruneCommand.class, RestoreCommand.class,
-                DrillCommand.class, ConfigCommand.class, UnlockCommand.class})
+                DrillCommand.class, ScheduleCommand.class, ConfigCommand.class, UnlockCommand.class})
 public final class Cli {
 
     @Option(names = "--config", scope = ScopeType.INHERIT, paramLabel = "FILE",

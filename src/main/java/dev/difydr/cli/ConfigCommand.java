@@ -14,6 +14,7 @@ import dev.difydr.source.redis.RedisLogicalSource;
 import dev.difydr.source.storage.StorageTarget;
 import redis.clients.jedis.Jedis;
 import dev.difydr.kube.Permissions;
+import dev.difydr.schedule.SchedulerProcess;
 import dev.difydr.kube.Workload;
 import dev.difydr.kube.WorkloadDiscovery;
 import dev.difydr.smoke.SmokeChecks;
@@ -113,6 +114,9 @@ final class ConfigCommand {
                 if (s != null) {
                     items.add(probe(smoke[0], () -> new SmokeChecks(s).reach()));
                 }
+            }
+            if (config.schedule().clustered()) {
+                items.add(probe("schedule.jdbc", () -> SchedulerProcess.checkJobStore(config)));
             }
             if (!config.retention().equals(RetentionConfig.NONE)) {
                 items.add(new Item("retention", true, RetentionPolicy.of(config.retention()).describe() + "; runs that never completed are deleted after "

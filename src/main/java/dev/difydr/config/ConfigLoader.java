@@ -94,8 +94,11 @@ public final class ConfigLoader {
         return config;
     }
 
-    /** Reports keys that no record component declares, with the closest known key as a suggestion. */
-    private static void checkKeys(JsonNode node, Type type, String path, List<String> problems) {
+    /**
+     * Reports keys that no record component declares, with the closest known key as a suggestion. Also used for the
+     * schedule files, whose keys are a record as well.
+     */
+    public static void checkKeys(JsonNode node, Type type, String path, List<String> problems) {
         Class<?> raw = type instanceof ParameterizedType p ? (Class<?>) p.getRawType() : (Class<?>) type;
         if (List.class.isAssignableFrom(raw) && node.isArray()) {
             Type element = ((ParameterizedType) type).getActualTypeArguments()[0];
@@ -131,7 +134,8 @@ public final class ConfigLoader {
         }
     }
 
-    private static String suggestion(String key, Iterable<String> known) {
+    /** "; did you mean 'x'?" for the known word closest to {@code key}, or "" when none is close. */
+    public static String suggestion(String key, Iterable<String> known) {
         LevenshteinDistance distance = LevenshteinDistance.getDefaultInstance();
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
@@ -194,7 +198,8 @@ public final class ConfigLoader {
         return out.toString();
     }
 
-    private static String bindingProblem(IllegalArgumentException e) {
+    /** A Jackson binding failure as {@code key.path: what was expected}. */
+    public static String bindingProblem(IllegalArgumentException e) {
         if (e.getCause() instanceof JsonMappingException jme) {
             StringBuilder path = new StringBuilder();
             for (JsonMappingException.Reference r : jme.getPath()) {
@@ -295,6 +300,7 @@ public final class ConfigLoader {
                 problems.add("drill." + key + ": " + v + " must be a positive number of seconds");
             }
         }
+        validateSchedule(c.schedule(), problems);
         validateMetrics(c.metrics(), problems);
         validateNotifications(c.notifications(), problems);
         problems.addAll(RetentionPolicy.problems("retention", c.retention()));
@@ -304,6 +310,35 @@ public final class ConfigLoader {
         }
         if (z.workers() < 0 || z.workers() > 256) {
             problems.add("compression.workers: " + z.workers() + " is out of range; use 0 (one per core) to 256");
+        }
+    }
+
+    private static void validateSchedule(ScheduleConfig s, List<String> problems) {
+        if (!List.of(ScheduleConfig.RAM, ScheduleConfig.JDBC).contains(s.jobStore())) {
+            problems.add("schedule.jobStore: '" + s.jobStore() + "' must be ram (one scheduler) or jdbc (a clustered JobStore in PostgreSQL)"
+                    + suggestion(s.jobStore(), List.of(ScheduleConfig.RAM, ScheduleConfig.JDBC)));
+        }
+        if (Durations.parse(s.gracePeriod()).isEmpty()) {
+            problems.add("schedule.gracePeriod: '" + s.gracePeriod() + "' must be a duration (" + Durations.EXAMPLES + ")");
+        }
+        ScheduleConfig.JdbcStore j = s.jdbc();
+        if (s.clustered() && j == null) {
+            problems.add("schedule.jdbc: missing; jobStore jdbc needs the PostgreSQL database of the JobStore (host, database, user, password)");
+        }
+        if (!s.clustered() && j != null) {
+            problems.add("schedule.jdbc: only used with schedule.jobStore: jdbc");
+        }
+        if (j != null) {
+            if (j.host() == null || j.host().isBlank()) {
+                problems.add("schedule.jdbc.host: missing required key");
+            }
+            if (j.database() == null || j.database().isBlank()) {
+                problems.add("schedule.jdbc.database: missing required key (the database that holds Quartz's QRTZ_ tables, e.g. dify_dr)");
+            }
+            checkPort("schedule.jdbc.port", j.port(), problems);
+            if (!List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full").contains(j.sslmode())) {
+                problems.add("schedule.jdbc.sslmode: '" + j.sslmode() + "' is not a libpq sslmode (disable, allow, prefer, require, verify-ca, verify-full)");
+            }
         }
     }
 

@@ -522,4 +522,41 @@ class ConfigLoaderTest {
                 .contains("drill.redis.mode: 'fast' must be auto, rdb or logical")
                 .contains("drill.storage[0]: a drill restores into a scratch directory: give path");
     }
+
+    @Test
+    void scheduleAndMetricsSections() {
+        Config c = loader.parse(MINIMAL, "test.yaml");
+        assertThat(c.schedule().jobStore()).isEqualTo("ram");
+        assertThat(c.schedule().grace()).isEqualTo(java.time.Duration.ofMinutes(10));
+        assertThat(c.metrics().port()).isNull();
+
+        ConfigLoader withSecret = new ConfigLoader(Map.of("QRTZ_PW", "s3cret")::get);
+        Config jdbc = withSecret.parse(MINIMAL + """
+                schedule: {jobStore: jdbc, gracePeriod: 1h30m, jdbc: {host: db, database: dify_dr, password: "${env:QRTZ_PW}"}}
+                metrics: {port: 9464, pushgateway: "http://pushgateway:9091"}
+                """, "test.yaml");
+        assertThat(jdbc.schedule().clustered()).isTrue();
+        assertThat(jdbc.schedule().grace()).isEqualTo(java.time.Duration.ofMinutes(90));
+        assertThat(jdbc.schedule().jdbc().port()).isEqualTo(5432);
+        assertThat(jdbc.schedule().jdbc().password().reveal()).isEqualTo("s3cret");
+        assertThat(jdbc.schedule().jdbc().toString()).doesNotContain("s3cret");
+
+        assertThat(problems(MINIMAL + """
+                schedule: {jobStore: jdbcc, gracePeriod: soon, jdbc: {port: 0, sslmode: maybe, passwd: x}}
+                metrics: {port: 70000, pushgateway: "pushgateway:9091"}
+                """)).isEqualTo("""
+                invalid configuration in test.yaml:
+                  - schedule.jdbc.passwd: unknown key; did you mean 'password'? (known keys here: host, port, database, user, password, sslmode)
+                  - schedule.jobStore: 'jdbcc' must be ram (one scheduler) or jdbc (a clustered JobStore in PostgreSQL); did you mean 'jdbc'?
+                  - schedule.gracePeriod: 'soon' must be a duration (e.g. 0, 45s, 10m, 1h30m, 7d)
+                  - schedule.jdbc: only used with schedule.jobStore: jdbc
+                  - schedule.jdbc.host: missing required key
+                  - schedule.jdbc.database: missing required key (the database that holds Quartz's QRTZ_ tables, e.g. dify_dr)
+                  - schedule.jdbc.port: port 0 is out of range 1-65535
+                  - schedule.jdbc.sslmode: 'maybe' is not a libpq sslmode (disable, allow, prefer, require, verify-ca, verify-full)
+                  - metrics.port: port 70000 is out of range 1-65535
+                  - metrics.pushgateway: 'pushgateway:9091' must be an http(s) URL like http://pushgateway.monitoring.svc:9091""");
+        assertThat(problems(MINIMAL + "schedule: {jobStore: jdbc}\n"))
+                .contains("schedule.jdbc: missing; jobStore jdbc needs the PostgreSQL database of the JobStore (host, database, user, password)");
+    }
 }
