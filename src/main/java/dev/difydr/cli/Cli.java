@@ -9,8 +9,7 @@ import dev.difydr.Version;
 import dev.difydr.config.Config;
 import dev.difydr.config.ConfigLoader;
 import dev.difydr.kube.ClusterClient;
-import dev.difydr.observe.JobOutcome;
-import dev.difydr.observe.OutcomePublisher;
+import dev.difydr.observe.JobRecorder;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Json;
 import dev.difydr.repository.Repository;
@@ -19,8 +18,6 @@ import dev.difydr.store.Stores;
 import java.io.PrintWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -53,14 +50,7 @@ public final class Cli {
 
     private PrintWriter out = new PrintWriter(System.out, true);
     private String commandLine = "dify-dr";
-
-    /** The commands whose runs are jobs: their outcome goes to notifications and the Pushgateway. */
-    private static final Set<String> JOBS = Set.of("backup", "verify", "drill", "prune", "restore");
-    private Function<String, String> environment = System::getenv;
-    private String job;
-    private Instant startedAt;
-    private Config loaded;
-    private JsonNode document;
+    private JobRecorder recorder = new JobRecorder(System::getenv);
 
     public void setOut(PrintWriter out) {
         this.out = out;
@@ -76,40 +66,26 @@ public final class Cli {
     }
 
     public void setEnvironment(Function<String, String> environment) {
-        this.environment = environment;
+        this.recorder = new JobRecorder(environment);
     }
 
     /** Notes which command runs, and when it started: a job's outcome is published when {@link #finished} is called. */
     public void started(ParseResult parsed) {
-        startedAt = Instant.now();
         ParseResult sub = parsed.subcommand();
         String name = sub == null ? null : sub.commandSpec().name();
         // a restore's plan and a prune without --yes change nothing: no outcome to tell
         boolean plan = "restore".equals(name) && sub.hasMatchedOption("--plan") || "prune".equals(name) && !sub.hasMatchedOption("--yes");
-        job = name != null && JOBS.contains(name) && !plan ? name : null;
+        recorder.started(name, plan);
     }
 
     /** The failure document the command ended with (printed or not), in place of a result. */
     public void failed(JsonNode failureDocument) {
-        document = failureDocument;
+        recorder.failed(failureDocument);
     }
 
-    /**
-     * After a job (success or failure): its outcome, read from the document it printed (or would have printed without
-     * {@code --json}) and its exit code, goes to the notification targets and the Pushgateway. Without a loaded
-     * configuration (a configuration error, a usage error) there is nowhere to send it.
-     */
+    /** After the command: its outcome goes to the notification targets and the Pushgateway ({@link JobRecorder}). */
     public void finished(int exitCode) {
-        if (job == null || loaded == null) {
-            return;
-        }
-        try {
-            String schedule = environment.apply(OutcomePublisher.SCHEDULE_ENV);
-            JobOutcome outcome = JobOutcome.of(loaded.deployment(), job, schedule, document, exitCode, startedAt, Instant.now());
-            OutcomePublisher.of(loaded, schedule != null && !schedule.isBlank()).publish(outcome);
-        } catch (RuntimeException e) {
-            LoggerFactory.getLogger(Cli.class).warn("could not publish the outcome of this {}: {}", job, e.toString());
-        }
+        recorder.finished(exitCode);
     }
 
     public void configureLogging() {
@@ -132,7 +108,8 @@ public final class Cli {
     }
 
     Config loadConfig() {
-        loaded = new ConfigLoader().load(configPath());
+        Config loaded = new ConfigLoader().load(configPath());
+        recorder.configLoaded(loaded);
         return loaded;
     }
 
@@ -164,14 +141,7 @@ public final class Cli {
     }
 
     void print(Printable result) {
-        if (job != null) {
-            try {
-                document = Json.MAPPER.valueToTree(result);
-            } catch (IllegalArgumentException e) {
-                // the outcome is then read from the exit code alone; printing goes on as before
-                LoggerFactory.getLogger(Cli.class).debug("cannot read the result of this {} as JSON: {}", job, e.toString());
-            }
-        }
+        recorder.result(result);
         if (json) {
             try {
                 out.println(Json.MAPPER.writeValueAsString(result));
