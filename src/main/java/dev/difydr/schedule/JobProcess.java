@@ -5,6 +5,7 @@ import dev.difydr.Failure;
 import dev.difydr.Main;
 import dev.difydr.observe.JobOutcome;
 import dev.difydr.observe.Metrics;
+import dev.difydr.observe.OutcomePublisher;
 import dev.difydr.repository.Json;
 import java.io.File;
 import java.io.IOException;
@@ -33,8 +34,6 @@ import org.slf4j.LoggerFactory;
  * become a {@link JobOutcome} for the metrics; its stderr (its log) goes to the scheduler's.
  */
 public final class JobProcess {
-    /** The variable a child reads to know that it runs for a schedule, and which. */
-    public static final String SCHEDULE_ENV = "DIFY_DR_SCHEDULE";
     private static final Logger log = LoggerFactory.getLogger(JobProcess.class);
 
     private final List<String> java;
@@ -92,7 +91,7 @@ public final class JobProcess {
             ProcessBuilder pb = new ProcessBuilder(command(arguments))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectError(ProcessBuilder.Redirect.INHERIT);
-            pb.environment().put(SCHEDULE_ENV, schedule);
+            pb.environment().put(OutcomePublisher.SCHEDULE_ENV, schedule);
             synchronized (running) {
                 if (stopped) {
                     log.warn("schedule {}: {} not started: the scheduler is stopping", schedule, job);
