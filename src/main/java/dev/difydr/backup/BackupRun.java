@@ -13,6 +13,7 @@ import dev.difydr.repository.Manifest;
 import dev.difydr.repository.PostgresFacts;
 import dev.difydr.repository.RedisFacts;
 import dev.difydr.repository.Repository;
+import dev.difydr.repository.RepositoryLock;
 import dev.difydr.repository.StorageFacts;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,14 +39,21 @@ public final class BackupRun {
     private final Function<String, Progress> progress;
     private final Clock clock;
     private final Set<String> only;
+    private final Supplier<RepositoryLock> lock;
 
-    /** {@code only}: the component kinds to back up ({@link BackupComponents#KINDS}); empty means everything configured. */
-    public BackupRun(Config config, Repository repository, Function<String, Progress> progress, Clock clock, Set<String> only) {
+    /**
+     * {@code only}: the component kinds to back up ({@link BackupComponents#KINDS}); empty means everything configured.
+     * {@code lock} takes the repository lock; it is called once every component passed its preflight and the store is
+     * reachable, so that a run refused by its sources touches nothing, and held until the manifest is written.
+     */
+    public BackupRun(Config config, Repository repository, Function<String, Progress> progress, Clock clock, Set<String> only,
+                     Supplier<RepositoryLock> lock) {
         this.config = config;
         this.repository = repository;
         this.progress = progress;
         this.clock = clock;
         this.only = only;
+        this.lock = lock;
     }
 
     public BackupResult run() {
@@ -53,6 +62,7 @@ public final class BackupRun {
         BackupContext context = new BackupContext(id, repository.layout(), repository.store(), config.compression(), progress);
         log.info("backup {} of deployment '{}' to {}", id, config.deployment(), repository.store().describe());
         List<BackupComponent> components = new ArrayList<>();
+        RepositoryLock held = null;
         try {
             components.addAll(BackupComponents.from(config, only));
             repository.store().check();
@@ -65,6 +75,7 @@ public final class BackupRun {
                     ready.add(c);
                 }
             }
+            held = lock.get();
             List<ComponentFacts> facts = new ArrayList<>();
             for (BackupComponent c : ready) {
                 ComponentFacts[] found = new ComponentFacts[1];
@@ -93,6 +104,9 @@ public final class BackupRun {
             return result(id, BackupResult.FAILED, started, context, new DrException(Failure.INTERNAL, e.toString(), e));
         } finally {
             components.forEach(BackupComponent::close);
+            if (held != null) {
+                held.close();
+            }
         }
     }
 

@@ -29,9 +29,9 @@ final class BackupCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Config config = cli.loadConfig();
-        try (Repository repository = cli.openRepository(config);
-             RepositoryLock lock = cli.lock(repository, RepositoryLock.Kind.BACKUP, lockWait)) {
-            BackupResult result = new BackupRun(config, repository, cli::progress, Clock.systemUTC(), only).run();
+        try (Repository repository = cli.openRepository(config)) {
+            BackupResult result = new BackupRun(config, repository, cli::progress, Clock.systemUTC(), only,
+                    () -> cli.lock(repository, RepositoryLock.Kind.BACKUP, lockWait)).run();
             cli.print(result);
             return result.exitCode();
         }

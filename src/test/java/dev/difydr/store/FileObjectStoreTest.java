@@ -50,4 +50,19 @@ class FileObjectStoreTest extends ObjectStoreContract {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThat(Files.exists(root.resolve("outside"))).isFalse();
     }
+
+    /** Like a bucket, the store keeps no empty folders: deleting the last object of a directory removes it, not the root. */
+    @Test
+    void deletingTheLastObjectsOfADirectoryRemovesIt() throws IOException {
+        store.put("a/b/c/one", bytes(1));
+        store.put("a/b/two", bytes(1));
+        store.delete("a/b/c/one");
+        assertThat(root.resolve("repo/a/b/c")).doesNotExist();
+        assertThat(root.resolve("repo/a/b/two")).exists();
+        store.delete("a/b/two");
+        assertThat(root.resolve("repo/a")).doesNotExist();
+        assertThat(root.resolve("repo")).isDirectory();
+        store.put("a/b/c/one", bytes(1));
+        assertThat(store.list("a/")).extracting(ObjectStore.ObjectInfo::key).containsExactly("a/b/c/one");
+    }
 }

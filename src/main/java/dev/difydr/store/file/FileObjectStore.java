@@ -64,8 +64,7 @@ public final class FileObjectStore implements ObjectStore {
         Path temp = target.resolveSibling("." + target.getFileName() + TEMP_MARK + UUID.randomUUID());
         FileChannel channel;
         try {
-            Files.createDirectories(target.getParent());
-            channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            channel = openNew(temp);
         } catch (IOException e) {
             throw failure("create", key, e);
         }
@@ -195,12 +194,40 @@ public final class FileObjectStore implements ObjectStore {
         return out;
     }
 
+    /** Creates the file and its directories; a directory that a concurrent delete removed as empty is made again. */
+    private static FileChannel openNew(Path file) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            Files.createDirectories(file.getParent());
+            try {
+                return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (NoSuchFileException e) {
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Deletes the object, and the directories it leaves empty (a bucket has no empty folders either). */
     @Override
     public void delete(String key) {
+        Path p = resolve(key);
         try {
-            Files.deleteIfExists(resolve(key));
+            Files.deleteIfExists(p);
         } catch (IOException e) {
             throw failure("delete", key, e);
+        }
+        removeEmptyDirectories(p.getParent());
+    }
+
+    private void removeEmptyDirectories(Path from) {
+        for (Path dir = from; dir != null && dir.startsWith(root) && !dir.equals(root); dir = dir.getParent()) {
+            try {
+                Files.delete(dir);
+            } catch (IOException e) {
+                // not empty (or gone already): the directories above are not empty either
+                break;
+            }
         }
     }
 
@@ -248,6 +275,7 @@ public final class FileObjectStore implements ObjectStore {
         } catch (IOException e) {
             throw failure("abort of the upload", upload.key(), e);
         }
+        removeEmptyDirectories(temp.getParent());
     }
 
     private String keyOf(Path p) {
