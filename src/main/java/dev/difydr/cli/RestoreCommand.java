@@ -103,7 +103,8 @@ final class RestoreCommand implements Callable<Integer> {
             return restoreDataDirectory(config);
         }
         try (Repository repository = cli.openRepository(config);
-             RepositoryLock lock = mode.plan ? null : cli.lock(repository, RepositoryLock.Kind.RESTORE, lockWait);
+             // a plan reads only the manifest, and a rollback no artifact: neither waits for a prune
+             RepositoryLock lock = mode.plan || mode.rollback != null ? null : cli.lock(repository, RepositoryLock.Kind.RESTORE, lockWait);
              KubernetesClient client = cli.kubernetesClient(config)) {
             JournalStore journals = new JournalStore(repository, cli.stateDir(config));
             RestoreWorkflow workflow = new RestoreWorkflow(config, repository, client, journals, cli::progress, StepListener.NONE, Clock.systemUTC());
