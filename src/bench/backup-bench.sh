@@ -166,22 +166,7 @@ done
 
 if [[ $SKIP_S3 != 1 ]]; then
   s3proxy_classpath
-  mkdir -p "$WORK/s3blobs"
-  log "starting S3Proxy (dev.difydr.testsupport.S3ProxyMain)"
-  java -cp "$S3_CP" dev.difydr.testsupport.S3ProxyMain "$WORK/s3blobs" "$BUCKET" >"$WORK/logs/s3proxy.out" 2>"$WORK/logs/s3proxy.log" &
-  S3_PID=$!
-  for _ in $(seq 1 600); do
-    grep -q '^endpoint=' "$WORK/logs/s3proxy.out" 2>/dev/null && break
-  SERVICE_PIDS+=("$S3_PID")
-    kill -0 "$S3_PID" 2>/dev/null || { cat "$WORK/logs/s3proxy.log" >&2; die "S3Proxy exited"; }
-    sleep 0.1
-  done
-  line=$(grep -m1 '^endpoint=' "$WORK/logs/s3proxy.out") || die "S3Proxy printed no endpoint within 60 s"
-  S3_ENDPOINT=$(sed -E 's/.*endpoint=([^ ]+).*/\1/' <<<"$line")
-  export AK SK
-  AK=$(sed -E 's/.*accessKey=([^ ]+).*/\1/' <<<"$line")
-  SK=$(sed -E 's/.*secretKey=([^ ]+).*/\1/' <<<"$line")
-  log "S3Proxy at $S3_ENDPOINT"
+  start_s3proxy "$S3_CP" "$BUCKET"
   s3_extra=
   [[ -n ${S3_PART_MIB:-} ]] && s3_extra+=", partSizeMiB: $S3_PART_MIB"
   [[ -n ${S3_CONCURRENCY:-} ]] && s3_extra+=", uploadConcurrency: $S3_CONCURRENCY"

@@ -356,3 +356,25 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (
 maxof() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -1; }
 ratio() { awk -v b="$1" -v a="$2" 'BEGIN { printf "%.3f", b / a }'; }
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t ? "ok" : "MISSED") }'; }
+
+# Starts S3Proxy (dev.difydr.testsupport.S3ProxyMain) with blobs under $WORK/s3blobs and one bucket, and waits for it.
+# $1 = class path holding S3ProxyMain, $2 = bucket. Sets S3_PID, S3_ENDPOINT and exports AK and SK.
+start_s3proxy() {
+  mkdir -p "$WORK/s3blobs"
+  log "starting S3Proxy (dev.difydr.testsupport.S3ProxyMain)"
+  java -cp "$1" dev.difydr.testsupport.S3ProxyMain "$WORK/s3blobs" "$2" >"$WORK/logs/s3proxy.out" 2>"$WORK/logs/s3proxy.log" &
+  S3_PID=$!
+  SERVICE_PIDS+=("$S3_PID")
+  for _ in $(seq 1 600); do
+    grep -q '^endpoint=' "$WORK/logs/s3proxy.out" 2>/dev/null && break
+    kill -0 "$S3_PID" 2>/dev/null || { cat "$WORK/logs/s3proxy.log" >&2; die "S3Proxy exited"; }
+    sleep 0.1
+  done
+  local line
+  line=$(grep -m1 '^endpoint=' "$WORK/logs/s3proxy.out") || die "S3Proxy printed no endpoint within 60 s"
+  S3_ENDPOINT=$(sed -E 's/.*endpoint=([^ ]+).*/\1/' <<<"$line")
+  export AK SK
+  AK=$(sed -E 's/.*accessKey=([^ ]+).*/\1/' <<<"$line")
+  SK=$(sed -E 's/.*secretKey=([^ ]+).*/\1/' <<<"$line")
+  log "S3Proxy at $S3_ENDPOINT"
+}

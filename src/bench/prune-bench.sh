@@ -38,22 +38,7 @@ mvn_build test-compile dependency:build-classpath -Dmdep.outputFile="$cpfile" >"
   || { tail -20 "$WORK/logs/test-compile.log" >&2; die "test-compile failed"; }
 TEST_CP=$BUILD_DIR/test-classes:$BUILD_DIR/classes:$(cat "$cpfile")
 
-mkdir -p "$WORK/s3blobs"
-log "starting S3Proxy"
-java -cp "$TEST_CP" dev.difydr.testsupport.S3ProxyMain "$WORK/s3blobs" "$BUCKET" >"$WORK/logs/s3proxy.out" 2>"$WORK/logs/s3proxy.log" &
-S3_PID=$!
-SERVICE_PIDS+=("$S3_PID")
-for _ in $(seq 1 600); do
-  grep -q '^endpoint=' "$WORK/logs/s3proxy.out" 2>/dev/null && break
-  kill -0 "$S3_PID" 2>/dev/null || { cat "$WORK/logs/s3proxy.log" >&2; die "S3Proxy exited"; }
-  sleep 0.1
-done
-line=$(grep -m1 '^endpoint=' "$WORK/logs/s3proxy.out") || die "S3Proxy printed no endpoint within 60 s"
-S3_ENDPOINT=$(sed -E 's/.*endpoint=([^ ]+).*/\1/' <<<"$line")
-export AK SK
-AK=$(sed -E 's/.*accessKey=([^ ]+).*/\1/' <<<"$line")
-SK=$(sed -E 's/.*secretKey=([^ ]+).*/\1/' <<<"$line")
-log "S3Proxy at $S3_ENDPOINT"
+start_s3proxy "$TEST_CP" "$BUCKET"
 
 URL=s3://$BUCKET/dr
 CONFIG=$WORK/bench.yaml
