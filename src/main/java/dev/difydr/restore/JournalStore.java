@@ -5,6 +5,7 @@ import dev.difydr.Failure;
 import dev.difydr.repository.Json;
 import dev.difydr.repository.Repository;
 import dev.difydr.store.NoSuchObjectException;
+import dev.difydr.store.file.PrivateFiles;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -47,9 +48,10 @@ public final class JournalStore {
         String localProblem = null;
         Path path = localPath(journal.id);
         try {
-            Files.createDirectories(path.getParent());
+            PrivateFiles.createDirectories(path.getParent());
             Path tmp = path.resolveSibling(".journal.json.tmp");
-            Files.write(tmp, bytes);
+            Files.deleteIfExists(tmp);
+            PrivateFiles.write(tmp, bytes);
             try {
                 Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {

@@ -65,4 +65,23 @@ class FileObjectStoreTest extends ObjectStoreContract {
         store.put("a/b/c/one", bytes(1));
         assertThat(store.list("a/")).extracting(ObjectStore.ObjectInfo::key).containsExactly("a/b/c/one");
     }
+
+    /** A backup holds every tenant's private key: nobody but the owner reads a local repository, not even mid-upload. */
+    @Test
+    void objectsDirectoriesAndTempFilesAreTheOwnersOnly() throws IOException {
+        store.check();
+        try (Upload upload = store.create("dify/backups/x/postgres/dify.dump.zst")) {
+            upload.write(bytes(10));
+            try (Stream<Path> walk = Files.walk(root.resolve("repo"))) {
+                Path temp = walk.filter(Files::isRegularFile).findFirst().orElseThrow();
+                assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(temp))).isEqualTo("rw-------");
+            }
+            upload.commit();
+        }
+        Path object = root.resolve("repo/dify/backups/x/postgres/dify.dump.zst");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(object))).isEqualTo("rw-------");
+        for (Path dir = object.getParent(); !dir.equals(root); dir = dir.getParent()) {
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).as(dir.toString()).isEqualTo("rwx------");
+        }
+    }
 }

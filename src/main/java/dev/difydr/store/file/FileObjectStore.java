@@ -197,9 +197,9 @@ public final class FileObjectStore implements ObjectStore {
     /** Creates the file and its directories; a directory that a concurrent delete removed as empty is made again. */
     private static FileChannel openNew(Path file) throws IOException {
         for (int attempt = 1; ; attempt++) {
-            Files.createDirectories(file.getParent());
+            PrivateFiles.createDirectories(file.getParent());
             try {
-                return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                return PrivateFiles.createNew(file);
             } catch (NoSuchFileException e) {
                 if (attempt == 3) {
                     throw e;
@@ -285,7 +285,7 @@ public final class FileObjectStore implements ObjectStore {
     @Override
     public void check() {
         try {
-            Files.createDirectories(root);
+            PrivateFiles.createDirectories(root);
             if (!Files.isWritable(root)) {
                 throw new DrException(Failure.STORE, describe() + " is not writable by this user");
             }
