@@ -3,6 +3,7 @@ package dev.difydr.cli;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.difydr.Printable;
 import dev.difydr.config.Config;
+import dev.difydr.config.Durations;
 import dev.difydr.pipeline.Bytes;
 import dev.difydr.repository.Manifest;
 import dev.difydr.repository.Repository;
@@ -47,7 +48,7 @@ final class ListCommand implements Runnable {
             }
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-24s %-11s %-9s %10s  %s%n", "ID", "STATUS", "AGE", "SIZE", "COMPONENTS"));
             for (Row r : backups) {
-                sb.append(String.format(Locale.ROOT, "%-24s %-11s %-9s %10s  %s%n", r.id(), r.status(), age(Duration.between(r.startedAt(), now)),
+                sb.append(String.format(Locale.ROOT, "%-24s %-11s %-9s %10s  %s%n", r.id(), r.status(), Durations.coarse(Duration.between(r.startedAt(), now)),
                         Bytes.human(r.storedBytes()), String.join(",", r.components())));
                 if (r.reason() != null) {
                     sb.append("  ").append(r.status()).append(": ").append(r.reason()).append('\n');
@@ -57,16 +58,6 @@ final class ListCommand implements Runnable {
                 }
             }
             return sb.toString();
-        }
-
-        private static String age(Duration d) {
-            if (d.toDays() > 0) {
-                return d.toDays() + "d" + d.toHoursPart() + "h";
-            }
-            if (d.toHours() > 0) {
-                return d.toHours() + "h" + d.toMinutesPart() + "m";
-            }
-            return Math.max(0, d.toMinutes()) + "m" + Math.max(0, d.toSecondsPart()) + "s";
         }
     }
 }

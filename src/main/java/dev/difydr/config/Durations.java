@@ -71,4 +71,15 @@ public final class Durations {
         }
         return sb.isEmpty() ? d.toMillis() + "ms" : sb.toString();
     }
+
+    /** An age for people, to its two largest units: {@code 2d3h}, {@code 4h5m}, {@code 3m2s}; a negative one is {@code 0m0s}. */
+    public static String coarse(Duration d) {
+        if (d.toDays() > 0) {
+            return d.toDays() + "d" + d.toHoursPart() + "h";
+        }
+        if (d.toHours() > 0) {
+            return d.toHours() + "h" + d.toMinutesPart() + "m";
+        }
+        return Math.max(0, d.toMinutes()) + "m" + Math.max(0, d.toSecondsPart()) + "s";
+    }
 }

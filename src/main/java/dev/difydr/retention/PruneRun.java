@@ -1,5 +1,6 @@
 package dev.difydr.retention;
 
+import dev.difydr.config.Durations;
 import dev.difydr.config.RetentionConfig;
 import dev.difydr.repository.BackupId;
 import dev.difydr.repository.Repository;
@@ -124,15 +125,6 @@ public final class PruneRun {
     }
 
     private static String age(Duration d) {
-        if (d.isNegative()) {
-            return d.negated().toMinutes() + "m in the future";
-        }
-        if (d.toDays() > 0) {
-            return d.toDays() + "d" + d.toHoursPart() + "h ago";
-        }
-        if (d.toHours() > 0) {
-            return d.toHours() + "h" + d.toMinutesPart() + "m ago";
-        }
-        return d.toMinutes() + "m" + d.toSecondsPart() + "s ago";
+        return d.isNegative() ? Durations.coarse(d.negated()) + " in the future" : Durations.coarse(d) + " ago";
     }
 }
