@@ -10,9 +10,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 
-/** An HTTP server standing in for a Prometheus Pushgateway: records each push and answers with a chosen status. */
+/**
+ * An HTTP server standing in for a Prometheus Pushgateway: records each push and answers with a chosen status. It
+ * refuses what the real one refuses (prometheus/pushgateway, handler/push.go and its README): a path that is not
+ * {@code /metrics/job/<job>{/<label>/<value>}} (404), a method other than PUT, POST or DELETE (405), a body that is not
+ * the text exposition format, and a pushed sample whose label contradicts the grouping key (400). Refused pushes are not
+ * recorded.
+ */
 public final class RecordingPushgateway implements AutoCloseable {
     /** One push: method, grouping key (from the path), content type and body (un-gzipped). */
     public record Push(String method, String path, Map<String, String> grouping, String contentType, String body) {
@@ -30,9 +38,15 @@ public final class RecordingPushgateway implements AutoCloseable {
                 raw = new GZIPInputStream(new ByteArrayInputStream(raw)).readAllBytes();
             }
             String path = exchange.getRequestURI().getRawPath();
-            pushes.add(new Push(exchange.getRequestMethod(), path, grouping(path), exchange.getRequestHeaders().getFirst("Content-Type"),
-                    new String(raw, StandardCharsets.UTF_8)));
-            exchange.sendResponseHeaders(status, -1);
+            String method = exchange.getRequestMethod();
+            String body = new String(raw, StandardCharsets.UTF_8);
+            int refused = !path.matches("/metrics/job/[^/]+(/[^/]+/[^/]+)*") ? 404
+                    : !List.of("PUT", "POST", "DELETE").contains(method) ? 405
+                    : refusal(grouping(path), body) != null ? 400 : 0;
+            if (refused == 0) {
+                pushes.add(new Push(method, path, grouping(path), exchange.getRequestHeaders().getFirst("Content-Type"), body));
+            }
+            exchange.sendResponseHeaders(refused != 0 ? refused : status, -1);
             exchange.close();
         });
         server.start();
@@ -56,6 +70,41 @@ public final class RecordingPushgateway implements AutoCloseable {
 
     public List<Push> pushes() {
         return List.copyOf(pushes);
+    }
+
+    private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})? (\\S+)( \\d+)?");
+    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\",?");
+
+    /** Why the real Pushgateway would refuse this body for this grouping key, or null. */
+    static String refusal(Map<String, String> grouping, String body) {
+        for (String line : body.split("\n")) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            Matcher m = SAMPLE.matcher(line);
+            if (!m.matches()) {
+                return "not the text format: " + line;
+            }
+            try {
+                Double.parseDouble(m.group(4).replace("Inf", "Infinity"));
+            } catch (NumberFormatException e) {
+                return "not a sample value: " + line;
+            }
+            if (m.group(3) != null) {
+                Matcher label = LABEL.matcher(m.group(3));
+                while (label.lookingAt()) {
+                    String grouped = grouping.get(label.group(1));
+                    if (grouped != null && !grouped.equals(label.group(2))) {
+                        return "label " + label.group(1) + "=\"" + label.group(2) + "\" contradicts the grouping key's " + grouped;
+                    }
+                    label.region(label.end(), label.regionEnd());
+                }
+                if (label.regionStart() != m.group(3).length()) {
+                    return "labels not in the text format: " + line;
+                }
+            }
+        }
+        return null;
     }
 
     /** {@code /metrics/job/<job>{/<label>/<value>}} as a map. */
