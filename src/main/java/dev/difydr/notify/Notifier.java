@@ -56,7 +56,9 @@ public final class Notifier {
         this.backoff = backoff;
         this.requestTimeout = requestTimeout;
         this.budget = budget;
-        this.http = HttpClient.newBuilder().connectTimeout(requestTimeout).followRedirects(HttpClient.Redirect.NEVER).build();
+        // most runs have no target: no client (and its selector thread) for them
+        this.http = this.targets.isEmpty() ? null
+                : HttpClient.newBuilder().connectTimeout(requestTimeout).followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
     /** The events an outcome raises. */
