@@ -154,6 +154,10 @@ class RepositoryLockTest {
             Holder stored = RepositoryLock.list(repository).get(0).holder();
             assertThat(stored.refreshedAt()).isAfter(first);
             assertThat(stored.startedAt()).isEqualTo(first);
+            // seen from another host just under 30 minutes after the last refresh: alive; without its refreshes, stale
+            Instant seen = stored.refreshedAt().plus(RepositoryLock.STALE_AFTER).minusMillis(1);
+            assertThat(RepositoryLock.staleReason(stored, seen, "elsewhere")).isNull();
+            assertThat(RepositoryLock.staleReason(stored.refreshed(first), seen, "elsewhere")).isNotNull();
         }
     }
 
