@@ -95,7 +95,8 @@ class ScheduleSigtermIT {
             SchedulerJvm.await("the good backup", Duration.ofSeconds(100), () -> scheduler.log().contains("schedule good-backup: backup finished, exit 0"), scheduler);
             List<String> completed = backups(config, false);
             assertThat(completed).hasSize(1);
-            assertThat(metrics(port)).as("metrics are served after a run").isNotNull();
+            String success = "dify_dr_job_last_success_timestamp_seconds{command=\"backup\",deployment=\"prod\",schedule=\"good-backup\"}";
+            SchedulerJvm.await("the run's metrics on /metrics", Duration.ofSeconds(10), () -> scrape(port).contains(success), scheduler);
 
             SchedulerJvm.await("the stuck backup", Duration.ofSeconds(75), () -> Files.exists(dir.resolve("stuck")), scheduler);
             Thread.sleep(500);
@@ -113,15 +114,29 @@ class ScheduleSigtermIT {
             assertThat(Files.readAllLines(dir.resolve("schedules-seen"))).as("DIFY_DR_SCHEDULE of each child")
                     .containsExactly("good-backup", "good-backup", "stuck-backup");
         }
-        assertThat(backups(config, false)).as("only the completed backup is listed").hasSize(1);
+        List<String> listed = backups(config, false);
+        assertThat(listed).as("only the completed backup is listed").hasSize(1);
         assertThat(backups(config, true)).as("the aborted one left nothing").hasSize(1);
         try (Stream<Path> files = Files.walk(repo)) {
-            assertThat(files.filter(p -> p.getFileName().toString().equals("manifest.json")).count()).isEqualTo(1);
+            List<String> paths = files.filter(Files::isRegularFile).map(p -> repo.relativize(p).toString()).toList();
+            assertThat(paths.stream().filter(p -> p.endsWith("/manifest.json"))).hasSize(1);
+            assertThat(paths).as("its upload was aborted and its lock released").noneMatch(p -> p.contains(".partial-"))
+                    .noneMatch(p -> p.contains("/locks/"));
         }
+        CliRun verify = CliRun.withConfig(config, "verify", listed.get(0), "--read-data");
+        assertThat(verify.code()).as("the scheduled backup verifies: %s", verify.everything()).isZero();
     }
 
-    private static String metrics(int port) throws IOException, InterruptedException {
-        return SchedulerJvm.get(port, "/metrics").body();
+    /** The scheduler's /metrics, or "" while it does not answer. */
+    private static String scrape(int port) {
+        try {
+            return SchedulerJvm.get(port, "/metrics").body();
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
     }
 
     private static List<String> backups(Path config, boolean all) throws IOException {
