@@ -95,7 +95,7 @@ public final class SchedulerProcess implements AutoCloseable {
                 public void initialize() {
                 }
             });
-            p.setProperty(StdSchedulerFactory.PROP_SCHED_INSTANCE_ID, StdSchedulerFactory.AUTO_GENERATE_INSTANCE_ID);
+            p.setProperty(StdSchedulerFactory.PROP_SCHED_INSTANCE_ID, instanceId());
             p.setProperty(StdSchedulerFactory.PROP_JOB_STORE_CLASS, "org.quartz.impl.jdbcjobstore.JobStoreTX");
             p.setProperty("org.quartz.jobStore.driverDelegateClass", "org.quartz.impl.jdbcjobstore.PostgreSQLDelegate");
             p.setProperty("org.quartz.jobStore.dataSource", DATA_SOURCE);
@@ -130,6 +130,22 @@ public final class SchedulerProcess implements AutoCloseable {
                         s.cron().next(s.zone(), java.time.Instant.now(), 1).stream().findFirst().map(Object::toString).orElse("never"));
             }
         }
+    }
+
+    /**
+     * This scheduler's id in the cluster. Quartz's own AUTO id is host name and start time, which two schedulers started in
+     * the same millisecond on one host share; two members with one id each take the other's check-in for their own.
+     */
+    private static String instanceId() {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                host = "unknown-host";
+            }
+        }
+        return host + "-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis();
     }
 
     /** For {@code config check}: reaches the clustered JobStore's database and says what it holds. */
