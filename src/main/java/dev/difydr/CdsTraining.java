@@ -93,7 +93,7 @@ public final class CdsTraining {
                 upload.commit();
                 Manifest m = new Manifest(Manifest.FORMAT_VERSION, "20260101T000000Z-aaaaaa", "cds-training", Version.current(),
                         Manifest.COMPLETED, Instant.now(), Instant.now(), List.of(new Artifact("a", "postgres", "a/b.zst",
-                        stored.plainBytes(), stored.storedBytes(), stored.storedSha256(), stored.plainSha256(), "zstd", "none")), null, null, null, null, null);
+                        stored.plainBytes(), stored.storedBytes(), stored.storedSha256(), stored.plainSha256(), "zstd", "none", null)), null, null, null, null, null);
                 Json.MAPPER.readValue(Json.MAPPER.writeValueAsBytes(m), Manifest.class);
                 files.list("");
             }

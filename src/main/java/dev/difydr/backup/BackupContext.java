@@ -3,6 +3,7 @@ package dev.difydr.backup;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.config.CompressionConfig;
+import dev.difydr.crypto.Keyring;
 import dev.difydr.pipeline.ArtifactPipeline;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.pipeline.Stored;
@@ -27,17 +28,20 @@ public final class BackupContext {
     private final BackupId id;
     private final RepositoryLayout layout;
     private final ObjectStore store;
+    private final Keyring keyring;
     private final CompressionConfig compression;
     private final Function<String, Progress> progress;
     private final List<Artifact> artifacts = new ArrayList<>();
     private final List<Manifest.Skipped> skipped = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
 
-    public BackupContext(BackupId id, RepositoryLayout layout, ObjectStore store, CompressionConfig compression,
+    /** With a {@code keyring}, every artifact is encrypted under its primary key; without one, stored in the clear. */
+    public BackupContext(BackupId id, RepositoryLayout layout, ObjectStore store, Keyring keyring, CompressionConfig compression,
                          Function<String, Progress> progress) {
         this.id = id;
         this.layout = layout;
         this.store = store;
+        this.keyring = keyring;
         this.compression = compression;
         this.progress = progress;
     }
@@ -91,8 +95,11 @@ public final class BackupContext {
      * when the writer returned normally. On any failure, and when the process is stopped by a signal (a CronJob
      * deadline, Ctrl-C), the upload is aborted; {@code onSignal} stops the source (kills a child process) in that case.
      */
-    public Artifact store(String name, String kind, String key, PlainWriter writer, Runnable onSignal) {
+    public Artifact store(String name, String kind, String plainKey, PlainWriter writer, Runnable onSignal) {
         ArtifactPipeline pipeline = new ArtifactPipeline(compression);
+        String key = keyring == null ? plainKey : layout.encrypted(plainKey);
+        ArtifactPipeline.Encryption encryption = keyring == null ? null
+                : new ArtifactPipeline.Encryption(keyring, Keyring.artifactContext(layout.deployment(), id.value(), key));
         log.info("storing {} '{}' as {}", kind, name, key);
         try (Upload upload = store.create(key);
              Progress p = progress.apply(name)) {
@@ -105,13 +112,14 @@ public final class BackupContext {
             Runtime.getRuntime().addShutdownHook(hook);
             try {
                 Stored stored;
-                try (ArtifactPipeline.PlainSink plain = pipeline.open(upload, p)) {
+                try (ArtifactPipeline.PlainSink plain = pipeline.open(upload, p, encryption)) {
                     writer.writeTo(plain);
                     stored = plain.finish();
                 }
                 upload.commit();
                 Artifact artifact = new Artifact(name, kind, key, stored.plainBytes(), stored.storedBytes(), stored.storedSha256(),
-                        stored.plainSha256(), stored.compression(), "none");
+                        stored.plainSha256(), stored.compression(), keyring == null ? Artifact.NONE : Keyring.ALGORITHM,
+                        keyring == null ? null : keyring.primaryId());
                 artifacts.add(artifact);
                 return artifact;
             } catch (IOException e) {

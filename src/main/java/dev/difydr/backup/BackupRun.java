@@ -59,7 +59,7 @@ public final class BackupRun {
     public BackupResult run() {
         Instant started = clock.instant();
         BackupId id = BackupId.at(started);
-        BackupContext context = new BackupContext(id, repository.layout(), repository.store(), config.compression(), progress);
+        BackupContext context = new BackupContext(id, repository.layout(), repository.store(), repository.keyring(), config.compression(), progress);
         log.info("backup {} of deployment '{}' to {}", id, config.deployment(), repository.store().describe());
         List<BackupComponent> components = new ArrayList<>();
         RepositoryLock held = null;

@@ -8,6 +8,7 @@ import dev.difydr.Printable;
 import dev.difydr.Version;
 import dev.difydr.config.Config;
 import dev.difydr.config.ConfigLoader;
+import dev.difydr.crypto.Keyring;
 import dev.difydr.kube.ClusterClient;
 import dev.difydr.observe.JobRecorder;
 import dev.difydr.pipeline.Progress;
@@ -51,6 +52,7 @@ public final class Cli {
     private PrintWriter out = new PrintWriter(System.out, true);
     private String commandLine = "dify-dr";
     private JobRecorder recorder = new JobRecorder(System::getenv);
+    private boolean saidUnencrypted;
 
     public void setOut(PrintWriter out) {
         this.out = out;
@@ -113,8 +115,18 @@ public final class Cli {
         return loaded;
     }
 
+    /**
+     * The repository the configuration names, with its keyring when {@code encryption} is configured; without, the run
+     * says once that nothing it writes is encrypted or sealed.
+     */
     Repository openRepository(Config config) {
-        return new Repository(Stores.open(config.repository()), config.deployment());
+        Keyring keyring = Keyring.fromConfig(config.encryption());
+        if (keyring == null && !saidUnencrypted) {
+            saidUnencrypted = true;
+            LoggerFactory.getLogger(Cli.class).warn("encryption is not configured: artifacts are stored in the clear and manifests are not authenticated;"
+                    + " set encryption.keyset (see runbooks/encryption.md)");
+        }
+        return new Repository(Stores.open(config.repository()), config.deployment(), keyring);
     }
 
     /** Takes the repository lock a command of this kind needs, waiting up to {@code --lock-wait}. */

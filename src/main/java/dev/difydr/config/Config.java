@@ -17,7 +17,8 @@ public record Config(
         RetentionConfig retention,
         MetricsConfig metrics,
         List<NotificationConfig> notifications,
-        ScheduleConfig schedule) {
+        ScheduleConfig schedule,
+        EncryptionConfig encryption) {
 
     public Config {
         deployment = deployment == null ? "dify" : deployment;

@@ -1,11 +1,8 @@
 package dev.difydr.pipeline;
 
-import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
-import dev.difydr.DrException;
-import dev.difydr.Failure;
 import dev.difydr.config.CompressionConfig;
-import dev.difydr.repository.Artifact;
+import dev.difydr.crypto.Keyring;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,7 +11,8 @@ import java.util.HexFormat;
 
 /**
  * Turns a plain stream into stored bytes in one pass: SHA-256 of the plain bytes, zstd compression (a standard
- * frame, multi-threaded), SHA-256 of the compressed bytes, written to the given sink. Memory is bounded by the read
+ * frame, multi-threaded), encryption when asked (Tink streaming AEAD), SHA-256 of the stored bytes, written to the
+ * given sink; {@link ArtifactReader} is the reverse. Memory is bounded by the read
  * buffer and zstd's window and worker buffers, whatever the stream's length. The sink is neither committed nor
  * closed: that is the caller's decision once the source has proved it ended cleanly.
  */
@@ -31,7 +29,7 @@ public final class ArtifactPipeline {
     }
 
     public Stored run(InputStream plain, OutputStream sink, Progress progress) throws IOException {
-        try (PlainSink out = open(sink, progress)) {
+        try (PlainSink out = open(sink, progress, null)) {
             byte[] buffer = new byte[BUFFER];
             int n;
             while ((n = plain.readNBytes(buffer, 0, buffer.length)) > 0) {
@@ -46,8 +44,12 @@ public final class ArtifactPipeline {
      * written to the returned stream are hashed, compressed and written to {@code sink}; {@link PlainSink#finish()}
      * ends the frame and says what was stored.
      */
-    public PlainSink open(OutputStream sink, Progress progress) throws IOException {
-        return new PlainSink(sink, progress);
+    public PlainSink open(OutputStream sink, Progress progress, Encryption encryption) throws IOException {
+        return new PlainSink(sink, progress, encryption);
+    }
+
+    /** The encryption stage: the compressed bytes encrypted under the keyring's primary key, bound to {@code associatedData}. */
+    public record Encryption(Keyring keyring, byte[] associatedData) {
     }
 
     /** Plain bytes in; the stored bytes go to the sink given to {@link #open}. Closing without finishing ends nothing. */
@@ -59,11 +61,14 @@ public final class ArtifactPipeline {
         private long plainBytes;
         private Stored finished;
 
-        private PlainSink(OutputStream sink, Progress progress) throws IOException {
+        private PlainSink(OutputStream sink, Progress progress, Encryption encryption) throws IOException {
             this.stored = new HashingOutputStream(sink);
             this.progress = progress;
             int workers = compression.workers() == 0 ? Runtime.getRuntime().availableProcessors() : compression.workers();
-            this.zstd = new ZstdOutputStreamNoFinalizer(new NonClosing(stored));
+            // Closing zstd ends its frame and then, when encrypting, the last segment; never the sink.
+            OutputStream compressed = encryption == null ? new NonClosing(stored)
+                    : encryption.keyring().encrypt(new NonClosing(stored), encryption.associatedData());
+            this.zstd = new ZstdOutputStreamNoFinalizer(compressed);
             zstd.setLevel(compression.level());
             zstd.setChecksum(true);
             if (workers > 1) {
@@ -84,7 +89,7 @@ public final class ArtifactPipeline {
             progress.advance(len);
         }
 
-        /** Ends the zstd frame (flushing it to the sink) and returns the counts and hashes of both sides. */
+        /** Ends the zstd frame and the encryption (flushing both to the sink) and returns the counts and hashes of both sides. */
         public Stored finish() throws IOException {
             if (finished == null) {
                 zstd.close();
@@ -104,112 +109,6 @@ public final class ArtifactPipeline {
                     // the sink is being abandoned (the caller aborts the upload); nothing to report
                 }
             }
-        }
-    }
-
-    /** The reverse pass for verification: {@link #reread(InputStream, OutputStream, Progress, boolean)}, plain bytes discarded. */
-    public static Reread reread(InputStream stored, Progress progress) throws IOException {
-        return reread(stored, OutputStream.nullOutputStream(), progress, true);
-    }
-
-    /**
-     * The reverse pass: reads stored bytes to their end, hashing them on a read-ahead thread, and decompresses them
-     * into {@code plainSink}, hashing the plain bytes when {@code hashPlain} (a restore may leave that out: matching
-     * stored bytes decompress to exactly the plain bytes that were backed up, and zstd checks its own content
-     * checksum). A stream that does not decompress is a finding ({@link Reread#decompressError()}), not an exception;
-     * a failure to read the stored bytes or to write the plain ones is thrown.
-     */
-    public static Reread reread(InputStream stored, OutputStream plainSink, Progress progress, boolean hashPlain) throws IOException {
-        MessageDigest storedDigest = HashingOutputStream.sha256();
-        long[] storedBytes = {0};
-        MessageDigest plainDigest = hashPlain ? HashingOutputStream.sha256() : null;
-        long plainBytes = 0;
-        String decompressError = null;
-        try (ReadAhead ahead = new ReadAhead(stored, (chunk, n) -> {
-            storedDigest.update(chunk, 0, n);
-            storedBytes[0] += n;
-            progress.advance(n);
-        })) {
-            NonClosingInput in = new NonClosingInput(ahead);
-            try (InputStream plain = new ZstdInputStreamNoFinalizer(in)) {
-                byte[] buffer = new byte[BUFFER];
-                int n;
-                while ((n = plain.read(buffer)) > 0) {
-                    if (plainDigest != null) {
-                        plainDigest.update(buffer, 0, n);
-                    }
-                    plainBytes += n;
-                    try {
-                        plainSink.write(buffer, 0, n);
-                    } catch (IOException e) {
-                        throw new SinkFailure(e);
-                    }
-                }
-            } catch (ReadAhead.Failed e) {
-                throw e.getCause();
-            } catch (SinkFailure e) {
-                throw e.getCause();
-            } catch (IOException e) {
-                decompressError = e.getMessage();
-            }
-            // The rest is hashed even after a decompression error: a changed stored sha256 is the more precise finding.
-            in.drain();
-        }
-        return new Reread(storedBytes[0], HexFormat.of().formatHex(storedDigest.digest()), plainBytes,
-                plainDigest == null ? null : HexFormat.of().formatHex(plainDigest.digest()), decompressError);
-    }
-
-    /** What {@link #reread} found: stored and plain byte counts and SHA-256s, and why decompression stopped, if it did. */
-    public record Reread(long storedBytes, String storedSha256, long plainBytes, String plainSha256, String decompressError) {
-
-        /**
-         * Throws a VERIFY failure naming the first way these bytes differ from what the manifest recorded for
-         * {@code a} (a restore reads nothing further from a damaged artifact); the plain sha256 only when it was taken.
-         */
-        public void requireMatches(Artifact a) {
-            String problem = decompressError != null ? "does not decompress: " + decompressError
-                    : !storedSha256.equals(a.sha256()) ? "stored sha256 is " + storedSha256 + ", manifest says " + a.sha256()
-                    : plainSha256 != null && !plainSha256.equals(a.plainSha256()) ? "plain sha256 is " + plainSha256 + ", manifest says " + a.plainSha256()
-                    : plainBytes != a.plainBytes() ? "decompresses to " + plainBytes + " bytes, manifest says " + a.plainBytes()
-                    : null;
-            if (problem != null) {
-                throw new DrException(Failure.VERIFY, "artifact " + a.path() + " is damaged: " + problem + "; restore from another backup");
-            }
-        }
-    }
-
-    /**
-     * Keeps zstd's close from stopping the read-ahead, which must go on to the end so that every stored byte is
-     * hashed, even after a decompression error.
-     */
-    private static final class NonClosingInput extends java.io.FilterInputStream {
-        NonClosingInput(InputStream in) {
-            super(in);
-        }
-
-        void drain() throws IOException {
-            try {
-                in.transferTo(OutputStream.nullOutputStream());
-            } catch (ReadAhead.Failed e) {
-                throw e.getCause();
-            }
-        }
-
-        @Override
-        public void close() {
-            // the read-ahead is closed by the caller
-        }
-    }
-
-    /** Marks a failure to write plain bytes, which is not a decompression finding. */
-    private static final class SinkFailure extends IOException {
-        SinkFailure(IOException cause) {
-            super(cause);
-        }
-
-        @Override
-        public synchronized IOException getCause() {
-            return (IOException) super.getCause();
         }
     }
 

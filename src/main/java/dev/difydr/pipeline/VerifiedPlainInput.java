@@ -1,6 +1,5 @@
 package dev.difydr.pipeline;
 
-import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.repository.Artifact;
@@ -35,10 +34,16 @@ public final class VerifiedPlainInput extends FilterInputStream {
         this.progress = progress;
     }
 
-    public static VerifiedPlainInput open(InputStream storedBytes, Artifact artifact, Progress progress) throws IOException {
+    /** How the stored bytes become plain ones: decrypted when they are encrypted, then decompressed. */
+    @FunctionalInterface
+    interface Decoder {
+        InputStream plain(InputStream stored) throws IOException;
+    }
+
+    static VerifiedPlainInput open(InputStream storedBytes, Decoder decoder, Artifact artifact, Progress progress) throws IOException {
         BoundedInputStream count = BoundedInputStream.builder().setInputStream(storedBytes).get();
         DigestInputStream stored = new DigestInputStream(count, HashingOutputStream.sha256());
-        return new VerifiedPlainInput(new ZstdInputStreamNoFinalizer(stored), stored, count, artifact, progress);
+        return new VerifiedPlainInput(decoder.plain(stored), stored, count, artifact, progress);
     }
 
     @Override
@@ -53,12 +58,12 @@ public final class VerifiedPlainInput extends FilterInputStream {
         int n;
         try {
             n = in.read(b, off, len);
-        } catch (IOException e) {
-            if (e instanceof com.github.luben.zstd.ZstdIOException) {
-                throw new DrException(Failure.VERIFY, artifact.path() + " does not decompress (" + e.getMessage()
-                        + "): the stored object is damaged; run 'dify-dr verify --read-data' and restore another backup", e);
-            }
-            throw e;
+        } catch (ArtifactReader.DecryptFailure e) {
+            throw new DrException(Failure.VERIFY, "artifact " + artifact.path() + " " + e.getMessage()
+                    + "; run 'dify-dr verify --read-data' and restore another backup", e);
+        } catch (com.github.luben.zstd.ZstdIOException e) {
+            throw new DrException(Failure.VERIFY, "artifact " + artifact.path() + " does not decompress (" + e.getMessage()
+                    + "): the stored object is damaged; run 'dify-dr verify --read-data' and restore another backup", e);
         }
         if (n < 0) {
             check();
@@ -95,7 +100,7 @@ public final class VerifiedPlainInput extends FilterInputStream {
         }
         checked = true;
         stored.transferTo(OutputStream.nullOutputStream());
-        new ArtifactPipeline.Reread(storedCount.getCount(), HexFormat.of().formatHex(stored.getMessageDigest().digest()), plainBytes,
+        new ArtifactReader.Reread(storedCount.getCount(), HexFormat.of().formatHex(stored.getMessageDigest().digest()), plainBytes,
                 null, null).requireMatches(artifact);
     }
 

@@ -1,6 +1,10 @@
 package dev.difydr.repository;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.difydr.crypto.Keyring;
+import dev.difydr.crypto.SealedJson;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.store.NoSuchObjectException;
@@ -39,10 +43,26 @@ public final class Repository implements AutoCloseable {
 
     private final ObjectStore store;
     private final RepositoryLayout layout;
+    private final Keyring keyring;
 
+    /** A repository read and written without encryption: artifacts in the clear, manifests not sealed nor checked. */
     public Repository(ObjectStore store, String deployment) {
+        this(store, deployment, null);
+    }
+
+    /**
+     * With a {@code keyring}, new artifacts are encrypted and new manifests sealed, and a manifest that is not sealed by
+     * this keyring for this deployment and backup counts as damaged; without one, seals are neither made nor checked.
+     */
+    public Repository(ObjectStore store, String deployment, Keyring keyring) {
         this.store = store;
         this.layout = new RepositoryLayout(deployment);
+        this.keyring = keyring;
+    }
+
+    /** The keys of this repository, or null when it is used without encryption. */
+    public Keyring keyring() {
+        return keyring;
     }
 
     public ObjectStore store() {
@@ -61,7 +81,8 @@ public final class Repository implements AutoCloseable {
     /** Writes the manifest: the last write of a backup, after which it counts as complete. */
     public void commit(Manifest manifest) {
         try {
-            store.put(layout.manifest(new BackupId(manifest.id())), Json.MAPPER.writeValueAsBytes(manifest));
+            store.put(layout.manifest(new BackupId(manifest.id())), Json.MAPPER.writeValueAsBytes(sealed(Json.MAPPER.valueToTree(manifest),
+                    manifestContext(manifest.id()))));
         } catch (IOException e) {
             throw new DrException(Failure.INTERNAL, "cannot serialise manifest of " + manifest.id(), e);
         }
@@ -194,6 +215,29 @@ public final class Repository implements AutoCloseable {
         store.abort(upload);
     }
 
+    /** {@code document} sealed in {@code context} when this repository has a keyring; as it is otherwise. */
+    public ObjectNode sealed(ObjectNode document, String context) {
+        return keyring == null ? document : SealedJson.seal(document, keyring, context);
+    }
+
+    /**
+     * Why {@code document} is not authentic in {@code context} (named {@code what} in the message), or null when it is,
+     * or when this repository has no keyring to check it with.
+     */
+    public String sealProblem(JsonNode document, String context, String what) {
+        return keyring == null ? null : SealedJson.problem(document, keyring, context, what);
+    }
+
+    /** What a manifest's seal binds it to: this deployment and its backup id. */
+    private String manifestContext(String backupId) {
+        return "dify-dr manifest\0" + layout.deployment() + "\0" + backupId;
+    }
+
+    /** What a restore journal's seal binds it to: this deployment and the restore's id. */
+    public String journalContext(String restoreId) {
+        return "dify-dr restore journal\0" + layout.deployment() + "\0" + restoreId;
+    }
+
     /** Applies {@code work} to every item on a small pool, results in the items' order; the first failure is thrown. */
     private static <T, R> List<R> concurrently(List<T> items, Function<T, R> work) {
         if (items.size() < 2) {
@@ -250,10 +294,17 @@ public final class Repository implements AutoCloseable {
     private record Parsed(Manifest manifest, String damage) {
     }
 
-    private static Parsed parse(BackupId id, byte[] bytes) {
+    private Parsed parse(BackupId id, byte[] bytes) {
         Manifest m;
         try {
-            m = Json.MAPPER.readValue(bytes, Manifest.class);
+            JsonNode tree = Json.MAPPER.readTree(bytes);
+            if (tree != null && tree.isObject()) {
+                String forged = sealProblem(tree, manifestContext(id.value()), "its manifest");
+                if (forged != null) {
+                    return new Parsed(null, forged);
+                }
+            }
+            m = tree == null || tree.isMissingNode() ? null : Json.MAPPER.treeToValue(tree, Manifest.class);
         } catch (JsonProcessingException e) {
             return new Parsed(null, "its manifest is not a valid manifest: " + e.getOriginalMessage().lines().findFirst().orElse(""));
         } catch (IOException e) {

@@ -60,6 +60,11 @@ public record RepositoryLayout(String deployment) {
         return backupPrefix(id) + "storage/" + name + ".tar.zst";
     }
 
+    /** Where an artifact that would be stored in the clear at {@code plainKey} is stored encrypted. */
+    public String encrypted(String plainKey) {
+        return plainKey + ".enc";
+    }
+
     public String restoreJournal(String restoreId) {
         return deployment + "/restores/" + restoreId + "/journal.json";
     }

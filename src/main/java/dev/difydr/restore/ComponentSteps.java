@@ -5,6 +5,7 @@ import dev.difydr.Failure;
 import dev.difydr.config.RedisConfig;
 import dev.difydr.config.StorageConfig;
 import dev.difydr.pipeline.Progress;
+import dev.difydr.pipeline.ArtifactReader;
 import dev.difydr.pipeline.VerifiedPlainInput;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.Manifest;
@@ -379,7 +380,7 @@ public final class ComponentSteps {
         Artifact artifact = manifest.artifacts().stream().filter(a -> a.path().equals(t.artifact)).findFirst()
                 .orElseThrow(() -> new DrException(Failure.VERIFY, "manifest of " + manifest.id() + " has no artifact " + t.artifact));
         try {
-            return VerifiedPlainInput.open(repository.store().open(t.artifact), artifact, p);
+            return new ArtifactReader(repository).openPlain(manifest.id(), artifact, p);
         } catch (IOException e) {
             throw new DrException(Failure.STORE, "cannot read " + t.artifact + ": " + e.getMessage(), e);
         }

@@ -3,6 +3,7 @@ package dev.difydr.restore;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.kube.DifyDatabases;
+import dev.difydr.pipeline.ArtifactReader;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.DatabaseFacts;
@@ -126,10 +127,8 @@ public final class DatabaseSteps {
             Artifact artifact = artifact(d);
             log.info("restoring {} into database '{}' on {}", d.artifact, d.target, target.where());
             PostgresLogicalRestore.Restored r;
-            try (InputStream in = repository.store().open(d.artifact); Progress p = progress.apply("restore " + d.target)) {
-                r = target.restore(d.target, d.owner, artifact, in, jobs, tempDir, p);
-            } catch (IOException e) {
-                throw new DrException(Failure.STORE, "cannot read " + d.artifact + ": " + e.getMessage(), e);
+            try (Progress p = progress.apply("restore " + d.target)) {
+                r = target.restore(d.target, d.owner, new ArtifactReader(repository), manifest.id(), artifact, jobs, tempDir, p);
             }
             d.restored = true;
             d.method = r.method();

@@ -66,7 +66,7 @@ final class EnvPlan {
     /** The source database whose copy is Dify's main database: recorded so by the backup, else guessed from the names. */
     static String mainSource(Journal j) {
         return withRole(j, DifyDatabases.MAIN).orElseGet(() -> DatabaseSteps.mainDatabase(
-                j.databases.stream().map(d -> new Artifact(d.source, "postgres", d.artifact, 0, 0, null, null, null, null)).toList()));
+                j.databases.stream().map(d -> new Artifact(d.source, "postgres", d.artifact, 0, 0, null, null, null, null, null)).toList()));
     }
 
     private static java.util.Optional<String> withRole(Journal j, String role) {

@@ -1,5 +1,7 @@
 package dev.difydr.restore;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.repository.Json;
@@ -41,7 +43,8 @@ public final class JournalStore {
     public void save(Journal journal) {
         byte[] bytes;
         try {
-            bytes = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(journal);
+            ObjectNode tree = Json.MAPPER.valueToTree(journal);
+            bytes = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(repository.sealed(tree, repository.journalContext(journal.id)));
         } catch (IOException e) {
             throw new DrException(Failure.INTERNAL, "cannot serialise the journal of restore " + journal.id, e);
         }
@@ -82,10 +85,18 @@ public final class JournalStore {
     public Journal load(String restoreId) {
         Path path = localPath(restoreId);
         try {
-            if (Files.exists(path)) {
-                return Json.MAPPER.readValue(path.toFile(), Journal.class);
+            boolean local = Files.exists(path);
+            String where = local ? path.toString() : repositoryKey(restoreId) + " in " + repository.store().describe();
+            JsonNode tree = Json.MAPPER.readTree(local ? Files.readAllBytes(path) : repository.store().read(repositoryKey(restoreId)));
+            if (tree == null || !tree.isObject()) {
+                throw new DrException(Failure.VERIFY, "the journal of restore " + restoreId + " (" + where + ") is not a JSON object");
             }
-            return Json.MAPPER.readValue(repository.store().read(repositoryKey(restoreId)), Journal.class);
+            String forged = repository.sealProblem(tree, repository.journalContext(restoreId), "the journal of restore " + restoreId + " (" + where + ")");
+            if (forged != null) {
+                throw new DrException(Failure.VERIFY, forged + "; nothing was changed: it cannot be resumed or rolled back from, see"
+                        + " runbooks/incident-restore.md to finish by hand");
+            }
+            return Json.MAPPER.treeToValue(tree, Journal.class);
         } catch (NoSuchObjectException e) {
             throw new DrException(Failure.USAGE, "no journal of restore '" + restoreId + "' in " + path + " or in "
                     + repository.store().describe() + " (restore ids are printed by 'restore' and look like 20261122T060000Z-k3m9qa)");

@@ -2,7 +2,7 @@ package dev.difydr.verify;
 
 import dev.difydr.DrException;
 import dev.difydr.Failure;
-import dev.difydr.pipeline.ArtifactPipeline;
+import dev.difydr.pipeline.ArtifactReader;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.BackupId;
@@ -10,7 +10,7 @@ import dev.difydr.repository.VerifyRecord;
 import dev.difydr.repository.Manifest;
 import dev.difydr.repository.Repository;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.OutputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,12 +57,12 @@ public final class VerifyRun {
         for (Artifact a : manifest.artifacts()) {
             boolean read = readData.test(a);
             readAll &= read;
-            checks.add(check(a, read));
+            checks.add(check(manifest.id(), a, read));
         }
         return new VerifyResult(manifest.id(), readAll, checks);
     }
 
-    private VerifyResult.Check check(Artifact a, boolean readData) {
+    private VerifyResult.Check check(String manifestId, Artifact a, boolean readData) {
         Optional<Long> size = repository.store().size(a.path());
         if (size.isEmpty()) {
             return VerifyResult.Check.failed(a, "missing: no object at " + a.path());
@@ -73,19 +73,19 @@ public final class VerifyRun {
         if (!readData) {
             return VerifyResult.Check.ok(a, "present, " + a.storedBytes() + " bytes");
         }
-        ArtifactPipeline.Reread read;
-        try (InputStream raw = repository.store().open(a.path()); Progress p = progress.apply("verify " + a.name())) {
-            read = ArtifactPipeline.reread(raw, p);
+        ArtifactReader.Reread read;
+        try (Progress p = progress.apply("verify " + a.name())) {
+            read = new ArtifactReader(repository).reread(manifestId, a, OutputStream.nullOutputStream(), p, true);
         } catch (IOException e) {
             throw new DrException(Failure.STORE, "reading " + a.path() + " from " + repository.store().describe() + " failed: " + e.getMessage(), e);
         }
-        String undecompressable = read.decompressError() == null ? null : "cannot decompress: " + read.decompressError();
+        String undecompressable = read.contentError();
         if (!read.storedSha256().equals(a.sha256())) {
             return VerifyResult.Check.failed(a, "sha256 of stored bytes differs: read " + read.storedSha256() + ", manifest records " + a.sha256()
                     + (undecompressable == null ? "" : "; " + undecompressable));
         }
         if (undecompressable != null) {
-            return VerifyResult.Check.failed(a, undecompressable + " (the object is corrupt)");
+            return VerifyResult.Check.failed(a, undecompressable);
         }
         if (!read.plainSha256().equals(a.plainSha256()) || read.plainBytes() != a.plainBytes()) {
             return VerifyResult.Check.failed(a, "decompressed content differs: read " + read.plainBytes() + " bytes with sha256 "

@@ -87,7 +87,7 @@ class RedisRoundTripIT {
     static Backup backup(RedisConfig config) {
         Path root = tmp.resolve("repo-" + System.nanoTime());
         BackupId id = BackupId.at(Instant.now());
-        BackupContext context = new BackupContext(id, new RepositoryLayout("test"), new FileObjectStore(root),
+        BackupContext context = new BackupContext(id, new RepositoryLayout("test"), new FileObjectStore(root), null,
                 CompressionConfig.DEFAULT, name -> Progress.none());
         try (RedisBackup component = new RedisBackup(config)) {
             component.preflight();

@@ -32,7 +32,7 @@ class JobOutcomeTest {
     }
 
     private static Artifact artifact(String name, String kind, long stored) {
-        return new Artifact(name, kind, kind + "/" + name, stored * 3, stored, "a".repeat(64), "b".repeat(64), "zstd", null);
+        return new Artifact(name, kind, kind + "/" + name, stored * 3, stored, "a".repeat(64), "b".repeat(64), "zstd", null, null);
     }
 
     @Test

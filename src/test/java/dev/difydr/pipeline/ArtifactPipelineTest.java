@@ -58,34 +58,6 @@ class ArtifactPipelineTest {
         assertThat(com.github.luben.zstd.Zstd.decompress(sink.toByteArray(), 0)).isEmpty();
     }
 
-    @Test
-    void rereadFindsTheHashesAndTellsCorruptDataFromAFailingRead() throws Exception {
-        byte[] plain = sample(3 * 1024 * 1024);
-        ByteArrayOutputStream sink = new ByteArrayOutputStream();
-        Stored stored = new ArtifactPipeline(CompressionConfig.DEFAULT).run(new ByteArrayInputStream(plain), sink, Progress.none());
-        byte[] bytes = sink.toByteArray();
-
-        ArtifactPipeline.Reread good = ArtifactPipeline.reread(new ByteArrayInputStream(bytes), Progress.none());
-        assertThat(good).isEqualTo(new ArtifactPipeline.Reread(stored.storedBytes(), stored.storedSha256(), stored.plainBytes(),
-                stored.plainSha256(), null));
-
-        byte[] damaged = bytes.clone();
-        damaged[damaged.length / 2] ^= 0x55;
-        ArtifactPipeline.Reread bad = ArtifactPipeline.reread(new ByteArrayInputStream(damaged), Progress.none());
-        assertThat(bad.decompressError()).isNotNull();
-        assertThat(bad.storedBytes()).as("the rest is still hashed").isEqualTo(bytes.length);
-        assertThat(bad.storedSha256()).isEqualTo(sha256(damaged));
-
-        java.io.InputStream failing = new java.io.SequenceInputStream(new ByteArrayInputStream(bytes, 0, 1000), new java.io.InputStream() {
-            @Override
-            public int read() throws java.io.IOException {
-                throw new java.io.IOException("connection reset");
-            }
-        });
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ArtifactPipeline.reread(failing, Progress.none()))
-                .isInstanceOf(java.io.IOException.class).hasMessage("connection reset");
-    }
-
     private static byte[] sample(int size) {
         Random r = new Random(42);
         ByteArrayOutputStream b = new ByteArrayOutputStream(size);

@@ -21,19 +21,19 @@ class VerifiedPlainInputTest {
 
     VerifiedPlainInputTest() throws Exception {
         Stored s = new ArtifactPipeline(new CompressionConfig(3, 1)).run(new ByteArrayInputStream(plain), stored, Progress.none());
-        artifact = new Artifact("a", "storage", "x/a.tar.zst", s.plainBytes(), s.storedBytes(), s.storedSha256(), s.plainSha256(), "zstd", "none");
+        artifact = new Artifact("a", "storage", "x/a.tar.zst", s.plainBytes(), s.storedBytes(), s.storedSha256(), s.plainSha256(), "zstd", "none", null);
     }
 
     @Test
     void givesThePlainBytesOfAnIntactArtifact() throws Exception {
-        try (InputStream in = VerifiedPlainInput.open(new ByteArrayInputStream(stored.toByteArray()), artifact, Progress.none())) {
+        try (InputStream in = open(stored.toByteArray(), artifact)) {
             assertThat(in.readAllBytes()).isEqualTo(plain);
         }
     }
 
     @Test
     void skippedBytesStillCountTowardsTheCheck() throws Exception {
-        try (VerifiedPlainInput in = VerifiedPlainInput.open(new ByteArrayInputStream(stored.toByteArray()), artifact, Progress.none())) {
+        try (VerifiedPlainInput in = open(stored.toByteArray(), artifact)) {
             assertThat(in.skip(plain.length - 10)).isEqualTo(plain.length - 10);
             assertThat(in.readAllBytes()).hasSize(10);
         }
@@ -42,8 +42,8 @@ class VerifiedPlainInputTest {
     @Test
     void anotherArtifactsHashFailsAtTheEndOfTheStream() throws Exception {
         Artifact other = new Artifact("a", "storage", "x/a.tar.zst", artifact.plainBytes(), artifact.storedBytes(),
-                "0".repeat(64), artifact.plainSha256(), "zstd", "none");
-        try (VerifiedPlainInput in = VerifiedPlainInput.open(new ByteArrayInputStream(stored.toByteArray()), other, Progress.none())) {
+                "0".repeat(64), artifact.plainSha256(), "zstd", "none", null);
+        try (VerifiedPlainInput in = open(stored.toByteArray(), other)) {
             assertThatThrownBy(in::readToEnd).isInstanceOfSatisfying(DrException.class, e -> {
                 assertThat(e.failure()).isEqualTo(Failure.VERIFY);
                 assertThat(e.getMessage()).contains("x/a.tar.zst").contains("0".repeat(64));
@@ -55,10 +55,14 @@ class VerifiedPlainInputTest {
     void aTruncatedArtifactFailsAsDamaged() {
         byte[] cut = Arrays.copyOf(stored.toByteArray(), stored.size() / 2);
         assertThatThrownBy(() -> {
-            try (VerifiedPlainInput in = VerifiedPlainInput.open(new ByteArrayInputStream(cut), artifact, Progress.none())) {
+            try (VerifiedPlainInput in = open(cut, artifact)) {
                 in.readToEnd();
             }
         }).isInstanceOfSatisfying(DrException.class, e -> assertThat(e.failure()).isEqualTo(Failure.VERIFY));
+    }
+
+    private static VerifiedPlainInput open(byte[] storedBytes, Artifact a) throws java.io.IOException {
+        return new ArtifactReader(null, "d", null).openPlain(new ByteArrayInputStream(storedBytes), "b", a, Progress.none());
     }
 
     private static byte[] sample() {

@@ -18,7 +18,7 @@ class TargetNamesTest {
 
     private static Manifest backupOf(List<DatabaseFacts> facts) {
         List<Artifact> dumps = facts.stream().map(f -> new Artifact(f.name(), "postgres", "d/backups/" + ID + "/postgres/" + f.name() + ".dump.zst",
-                1, 1, "a", "b", "zstd", "none")).toList();
+                1, 1, "a", "b", "zstd", "none", null)).toList();
         return new Manifest(1, ID, "d", "test", Manifest.COMPLETED, Instant.EPOCH, Instant.EPOCH, dumps, null, null,
                 new PostgresFacts("h", 5432, "15", "15", facts, null), null, null);
     }

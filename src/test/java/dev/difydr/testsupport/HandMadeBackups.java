@@ -24,7 +24,7 @@ public final class HandMadeBackups {
         String key = repository.layout().postgresDump(backupId, "dify");
         repository.store().put(key, "dump".getBytes(StandardCharsets.UTF_8));
         repository.commit(new Manifest(Manifest.FORMAT_VERSION, id, repository.layout().deployment(), "test", status, started,
-                started.plusSeconds(5), List.of(new Artifact("dify", "postgres", key, 4, 4, "x", "y", "zstd", "none")),
+                started.plusSeconds(5), List.of(new Artifact("dify", "postgres", key, 4, 4, "x", "y", "zstd", "none", null)),
                 null, null, null, null, null));
     }
 }

@@ -54,7 +54,7 @@ public final class SeedBackups {
                 {"dify_plugin", "postgres", layout.postgresDump(id, "dify_plugin")},
                 {"redis", "redis", layout.redisSnapshot(id, "rdb")}, {"app", "storage", layout.storageTar(id, "app")}}) {
             repository.store().put(a[2], data);
-            artifacts.add(new Artifact(a[0], a[1], a[2], data.length, data.length, "x", "y", "zstd", "none"));
+            artifacts.add(new Artifact(a[0], a[1], a[2], data.length, data.length, "x", "y", "zstd", "none", null));
         }
         repository.commit(new Manifest(Manifest.FORMAT_VERSION, id.value(), layout.deployment(), "bench", Manifest.COMPLETED,
                 started.plusMillis(100), started.plusSeconds(60), artifacts, null, null, null, null, null));

@@ -2,7 +2,7 @@ package dev.difydr.source.postgres;
 
 import dev.difydr.DrException;
 import dev.difydr.Failure;
-import dev.difydr.pipeline.ArtifactPipeline;
+import dev.difydr.pipeline.ArtifactReader;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.DatabaseFacts;
@@ -167,7 +167,8 @@ public final class PostgresLogicalRestore {
      * Restores one artifact into {@code database} (which must exist and be empty), as {@code owner}: every object is
      * created by that role, so Dify's user owns what it will use whatever roles owned the source.
      */
-    public Restored restore(String database, String owner, Artifact artifact, InputStream stored, int jobs, Path tempDir, Progress progress) {
+    public Restored restore(String database, String owner, ArtifactReader reader, String backupId, Artifact artifact, int jobs, Path tempDir,
+                            Progress progress) {
         List<String> args = new ArrayList<>(List.of("--exit-on-error", "--no-owner", "--role=" + owner, "--dbname=" + database));
         Path file = jobs > 1 ? tempFile(tempDir, database, artifact.plainBytes()) : null;
         String what = "pg_restore into database '" + database + "' on " + where();
@@ -175,7 +176,7 @@ public final class PostgresLogicalRestore {
             if (file != null) {
                 long start = System.nanoTime();
                 try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
-                    ArtifactPipeline.reread(stored, out, progress, false).requireMatches(artifact);
+                    reader.reread(backupId, artifact, out, progress, false).requireMatches(artifact);
                 }
                 log.info("{} decompressed into {} in {} s; pg_restore --jobs={} into '{}'", artifact.path(), file,
                         String.format("%.1f", (System.nanoTime() - start) / 1e9), jobs, database);
@@ -187,9 +188,9 @@ public final class PostgresLogicalRestore {
                 return new Restored("parallel from a temp file", jobs);
             }
             try (ChildProcess child = server.startReading(what, "pg_restore", args)) {
-                ArtifactPipeline.Reread reread;
+                ArtifactReader.Reread reread;
                 try (OutputStream in = child.stdin()) {
-                    reread = ArtifactPipeline.reread(stored, in, progress, false);
+                    reread = reader.reread(backupId, artifact, in, progress, false);
                 } catch (IOException e) {
                     child.finish();
                     throw e;

@@ -5,6 +5,7 @@ import dev.difydr.Failure;
 import dev.difydr.Printable;
 import dev.difydr.pipeline.Bytes;
 import dev.difydr.pipeline.Progress;
+import dev.difydr.pipeline.ArtifactReader;
 import dev.difydr.pipeline.VerifiedPlainInput;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.BackupId;
@@ -82,7 +83,7 @@ public final class PostgresPhysicalRestore {
         Path dir = dataDirectory.toAbsolutePath().normalize();
         prepare(dir);
         try {
-            StorageRestore.Result extracted = extract(base, dir);
+            StorageRestore.Result extracted = extract(m.id(), base, dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             log.info("backup {} restored into {}: {} files, {}", m.id(), dir, extracted.files(), Bytes.human(extracted.bytes()));
             return new Result(m.id(), dir.toString(), pg.serverVersion(), pg.physical().startLsn(), extracted.files(), extracted.bytes());
@@ -118,9 +119,9 @@ public final class PostgresPhysicalRestore {
     }
 
     /** Extracts one stored archive; its stored bytes are checked against the manifest as they are read. */
-    private StorageRestore.Result extract(Artifact archive, Path dir) throws IOException {
+    private StorageRestore.Result extract(String backupId, Artifact archive, Path dir) throws IOException {
         try (Progress p = progress.apply("restore " + archive.name());
-             VerifiedPlainInput plain = VerifiedPlainInput.open(repository.store().open(archive.path()), archive, p)) {
+             VerifiedPlainInput plain = new ArtifactReader(repository).openPlain(backupId, archive, p)) {
             StorageRestore.Result r = TarExtractor.extract(plain, dir, false);
             // tar pads its end with zero blocks the extractor does not read: the whole artifact must still be checked
             plain.readToEnd();
