@@ -48,7 +48,7 @@ final class ShowCommand implements Runnable {
             sb.append("artifacts\n");
             for (Artifact a : m.artifacts()) {
                 sb.append(String.format(Locale.ROOT, "  %s  (%s, %s)%n    plain  %s  sha256 %s%n    stored %s  sha256 %s%n",
-                        a.path(), a.kind(), a.compression() + (a.encryption().equals("none") ? "" : ", " + a.encryption()),
+                        a.path(), a.kind(), a.compression() + (a.encrypted() ? ", " + a.encryption() + " key " + a.keyId() : ""),
                         Bytes.human(a.plainBytes()), a.plainSha256(), Bytes.human(a.storedBytes()), a.sha256()));
             }
             if (m.postgres() != null) {

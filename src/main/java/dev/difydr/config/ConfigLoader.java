@@ -300,6 +300,10 @@ public final class ConfigLoader {
                 problems.add("drill." + key + ": " + v + " must be a positive number of seconds");
             }
         }
+        if (c.encryption() != null && (c.encryption().keyset() == null || c.encryption().keyset().isEmpty())) {
+            problems.add("encryption.keyset: missing; give the keyset file written by 'dify-dr keys generate' as"
+                    + " \"${file:/path/keyset.json}\" or \"${env:VAR}\" (leave the encryption section out to store in the clear)");
+        }
         validateSchedule(c.schedule(), problems);
         validateMetrics(c.metrics(), problems);
         validateNotifications(c.notifications(), problems);

@@ -194,4 +194,46 @@ class RepositoryTest {
                 .hasMessageContaining("no completed backup of deployment 'dify'")
                 .hasMessageContaining("2 damaged or not completed: see 'list'");
     }
+
+    @Test
+    void withAKeyringOnlyManifestsSealedForThisDeploymentAndBackupCount() throws IOException {
+        dev.difydr.crypto.Keyring keyring = new dev.difydr.crypto.Keyring(dev.difydr.crypto.Keyring.generate());
+        Repository sealed = new Repository(new FileObjectStore(root), "dify", keyring);
+        backup(sealed, OLD);
+        backup(sealed, MIDDLE);
+        backup(sealed, NEW);
+        assertThat(Files.readString(root.resolve("dify/backups/" + NEW + "/manifest.json"))).contains("\"seal\"");
+        assertThat(sealed.resolve("latest").id()).isEqualTo(NEW);
+
+        // Edited after it was sealed: one byte of a recorded size.
+        Path newest = root.resolve("dify/backups/" + NEW + "/manifest.json");
+        String text = Files.readString(newest);
+        overwriteManifest(root, NEW, text.replace("\"storedBytes\" : 4", "\"storedBytes\" : 5"));
+        assertThat(Files.readString(newest)).isNotEqualTo(text);
+        // Copied from another backup of the same deployment (sealed for that backup's id) with its id rewritten.
+        overwriteManifest(root, MIDDLE, Files.readString(root.resolve("dify/backups/" + OLD + "/manifest.json")).replace(OLD, MIDDLE));
+
+        List<Repository.Entry> entries = sealed.list(false);
+        assertThat(entries).extracting(Repository.Entry::status).containsExactly("damaged", "damaged", "completed");
+        assertThat(entries.get(0).damage()).contains("seal does not match");
+        assertThat(sealed.resolve("latest").id()).isEqualTo(OLD);
+        assertThatThrownBy(() -> sealed.manifest(new BackupId(NEW))).isInstanceOfSatisfying(DrException.class, e -> {
+            assertThat(e.failure()).isEqualTo(Failure.VERIFY);
+            assertThat(e.getMessage()).contains(NEW).contains("seal does not match");
+        });
+
+        // The same manifest, sealed for deployment "dify", is not authentic under deployment "staging".
+        Files.createDirectories(root.resolve("staging/backups/" + OLD));
+        Files.copy(root.resolve("dify/backups/" + OLD + "/manifest.json"), root.resolve("staging/backups/" + OLD + "/manifest.json"));
+        assertThat(new Repository(new FileObjectStore(root), "staging", keyring).list(false).get(0).damage()).contains("seal does not match");
+
+        // Unsealed (written without encryption): damaged under a keyring, fine without one.
+        backup(repository, "20261123T060000Z-dddddd");
+        assertThat(sealed.list(false).get(0).damage()).contains("carries no seal");
+        assertThat(sealed.resolve("latest").id()).isEqualTo(OLD);
+        assertThat(repository.resolve("latest").id()).isEqualTo("20261123T060000Z-dddddd");
+        // A keyset without the sealing key.
+        Repository otherKeys = new Repository(new FileObjectStore(root), "dify", new dev.difydr.crypto.Keyring(dev.difydr.crypto.Keyring.generate()));
+        assertThat(otherKeys.list(false).get(3).damage()).contains("which the keyset lacks");
+    }
 }
