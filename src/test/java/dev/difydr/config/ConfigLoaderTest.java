@@ -73,6 +73,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void encryptionNeedsAKeysetAndHidesIt() {
+        assertThat(problems(MINIMAL + "encryption: {passphrase: \"${env:P}\"}\n")).contains("encryption.keyset: missing");
+        assertThat(problems(MINIMAL + "encryption: {keyset: x, passphrse: y}\n")).contains("encryption.passphrse").contains("passphrase");
+
+        Config c = new ConfigLoader(name -> "the-keyset-text").parse(MINIMAL + "encryption: {keyset: \"${env:K}\"}\n", "test.yaml");
+        assertThat(c.encryption().keyset().reveal()).isEqualTo("the-keyset-text");
+        assertThat(c.encryption().passphrase()).isNull();
+        assertThat(c.toString()).doesNotContain("the-keyset-text");
+        assertThat(loader.parse(MINIMAL, "test.yaml").encryption()).isNull();
+    }
+
+    @Test
     void minimalConfigurationGetsDefaults() {
         Config c = loader.parse(MINIMAL + "postgres: {host: db}\n", "test.yaml");
 
