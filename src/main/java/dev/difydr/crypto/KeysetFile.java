@@ -31,6 +31,10 @@ public record KeysetFile(KeysetHandle keyset, Map<Long, Instant> created, Keyset
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] WRAPPING_CONTEXT = "dify-dr keyset".getBytes(StandardCharsets.UTF_8);
 
+    static {
+        Keyring.register();
+    }
+
     public KeysetFile {
         created = Map.copyOf(created);
     }
