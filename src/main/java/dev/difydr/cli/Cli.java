@@ -33,7 +33,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Cli.VersionProvider.class,
         description = "Backup and disaster recovery for self-hosted Dify.",
         subcommands = {BackupCommand.class, ListCommand.class, ShowCommand.class, VerifyCommand.class, PruneCommand.class, RestoreCommand.class,
-                DrillCommand.class, ScheduleCommand.class, ConfigCommand.class, UnlockCommand.class})
+                DrillCommand.class, ScheduleCommand.class, ConfigCommand.class, UnlockCommand.class, KeysCommand.class, DecryptCommand.class})
 public final class Cli {
 
     @Option(names = "--config", scope = ScopeType.INHERIT, paramLabel = "FILE",
@@ -51,6 +51,7 @@ public final class Cli {
 
     private PrintWriter out = new PrintWriter(System.out, true);
     private String commandLine = "dify-dr";
+    private Function<String, String> environment = System::getenv;
     private JobRecorder recorder = new JobRecorder(System::getenv);
     private boolean saidUnencrypted;
 
@@ -68,7 +69,13 @@ public final class Cli {
     }
 
     public void setEnvironment(Function<String, String> environment) {
+        this.environment = environment;
         this.recorder = new JobRecorder(environment);
+    }
+
+    /** An environment variable of this run (the process's, or a test's). */
+    String env(String name) {
+        return environment.apply(name);
     }
 
     /** Notes which command runs, and when it started: a job's outcome is published when {@link #finished} is called. */

@@ -6,6 +6,9 @@ import dev.difydr.Printable;
 import dev.difydr.backup.BackupComponent;
 import dev.difydr.backup.BackupComponents;
 import dev.difydr.config.Config;
+import dev.difydr.config.EncryptionConfig;
+import dev.difydr.crypto.Keyring;
+import dev.difydr.crypto.KeysetFile;
 import dev.difydr.config.RedisConfig;
 import dev.difydr.config.SmokeConfig;
 import dev.difydr.config.StorageConfig;
@@ -64,6 +67,9 @@ final class ConfigCommand {
                     return store.describe() + " reachable";
                 }
             }));
+            if (config.encryption() != null) {
+                items.add(probe("encryption", () -> encryption(config.encryption())));
+            }
             if (config.kubernetes() != null) {
                 items.add(probe("kubernetes", () -> {
                     try (KubernetesClient client = cli.kubernetesClient(config)) {
@@ -125,6 +131,19 @@ final class ConfigCommand {
             Report report = new Report(items);
             cli.print(report);
             return items.stream().filter(i -> !i.ok()).findFirst().map(i -> i.failure().exitCode()).orElse(0);
+        }
+
+        /** What the keyset holds, never its key material. */
+        private static String encryption(EncryptionConfig encryption) {
+            if (encryption.keyset() == null || encryption.keyset().isEmpty()) {
+                throw new DrException(Failure.CONFIG, "encryption.keyset is empty: backups would be stored in the clear;"
+                        + " give the keyset (${file:…}) or remove the encryption section");
+            }
+            KeysetFile file = KeysetFile.parse(encryption.keyset().reveal(), encryption.passphrase(), "encryption.keyset");
+            Keyring keyring = file.keyring();
+            int keys = keyring.ids().size();
+            return "keyset readable" + (file.wrapping() == null ? "" : ", wrapped with a passphrase") + ": " + keys + (keys == 1 ? " key" : " keys")
+                    + ", primary " + keyring.primaryId() + " (" + Keyring.ALGORITHM + ")";
         }
 
         private static String quoted(List<String> names) {

@@ -37,11 +37,7 @@ public final class Keyring {
     public static final String ALGORITHM = "AES256_GCM_HKDF_1MB";
 
     static {
-        try {
-            StreamingAeadConfig.register();
-        } catch (GeneralSecurityException e) {
-            throw new ExceptionInInitializerError(e);
-        }
+        register();
     }
 
     private final KeysetHandle keyset;
@@ -78,6 +74,18 @@ public final class Keyring {
                     .build();
         } catch (GeneralSecurityException e) {
             throw new DrException(Failure.INTERNAL, "cannot add a key: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Registers Tink's streaming AEAD key manager, once per JVM: without it, Tink parses a keyset's keys into untyped
+     * legacy keys, which {@link #check} refuses.
+     */
+    static void register() {
+        try {
+            StreamingAeadConfig.register();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot register Tink's streaming AEAD", e);
         }
     }
 

@@ -31,6 +31,10 @@ public record KeysetFile(KeysetHandle keyset, Map<Long, Instant> created, Keyset
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] WRAPPING_CONTEXT = "dify-dr keyset".getBytes(StandardCharsets.UTF_8);
 
+    static {
+        Keyring.register();
+    }
+
     public KeysetFile {
         created = Map.copyOf(created);
     }
@@ -71,7 +75,7 @@ public record KeysetFile(KeysetHandle keyset, Map<Long, Instant> created, Keyset
             if (root.has("wrapping")) {
                 if (passphrase == null) {
                     throw new DrException(Failure.CONFIG, where + " is wrapped with a passphrase: give encryption.passphrase "
-                            + "(${env:…} or ${file:…}; for 'dify-dr keys', DIFY_DR_KEYSET_PASSPHRASE)");
+                            + "(${env:…} or ${file:…}; for 'dify-dr keys', --passphrase-file FILE or DIFY_DR_KEYSET_PASSPHRASE)");
                 }
                 String type = root.path("wrapping").path("type").asText();
                 if (!PassphraseWrapping.TYPE.equals(type)) {
@@ -95,6 +99,24 @@ public record KeysetFile(KeysetHandle keyset, Map<Long, Instant> created, Keyset
         } catch (GeneralSecurityException | IOException e) {
             throw new DrException(Failure.CONFIG, where + " does not hold a valid Tink keyset (" + e.getClass().getSimpleName() + ")");
         }
+    }
+
+    /** A new keyset file of one key created at {@code now}, wrapped when {@code wrapping} is not null. */
+    public static KeysetFile generate(Instant now, KeysetWrapping wrapping) {
+        KeysetHandle keyset = Keyring.generate();
+        return new KeysetFile(keyset, Map.of(new Keyring(keyset).primaryId(), now), wrapping);
+    }
+
+    /** This file with a new primary key created at {@code now}; the other keys, their times and the wrapping stay. */
+    public KeysetFile rotated(Instant now) {
+        KeysetHandle keyset = Keyring.rotate(this.keyset);
+        Map<Long, Instant> times = new TreeMap<>(created);
+        times.put(new Keyring(keyset).primaryId(), now);
+        return new KeysetFile(keyset, times, wrapping);
+    }
+
+    public Keyring keyring() {
+        return new Keyring(keyset);
     }
 
     /** Refuses keysets with keys of another kind than {@link Keyring#ALGORITHM}, or none enabled. */

@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.Set;
 
 /**
@@ -45,6 +47,26 @@ public final class PrivateFiles {
                 channel.write(buffer);
             }
             channel.force(true);
+        }
+    }
+
+    /**
+     * Replaces {@code file} with {@code bytes} at once: written to a new 0600 file beside it, flushed, and renamed over
+     * it, then the directory flushed, so that a reader (or a crash) sees the old content or the new, never a mix.
+     */
+    public static void replace(Path file, byte[] bytes) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Path temp = dir.resolve("." + file.getFileName() + ".tmp-" + Long.toHexString(new SecureRandom().nextLong()));
+        try {
+            write(temp, bytes);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+        if (posix(dir)) {
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            }
         }
     }
 }
