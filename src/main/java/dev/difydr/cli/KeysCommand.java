@@ -10,8 +10,13 @@ import dev.difydr.config.Secret;
 import dev.difydr.crypto.Keyring;
 import dev.difydr.crypto.KeysetFile;
 import dev.difydr.crypto.PassphraseWrapping;
+import dev.difydr.repository.BackupId;
 import dev.difydr.repository.KeyUsage;
+import dev.difydr.repository.Manifest;
 import dev.difydr.repository.Repository;
+import dev.difydr.repository.RepositoryLock;
+import dev.difydr.verify.VerifyResult;
+import dev.difydr.verify.VerifyRun;
 import dev.difydr.store.Stores;
 import dev.difydr.store.file.PrivateFiles;
 import java.io.IOException;
@@ -25,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,7 +38,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 @Command(name = "keys", description = "Generate, rotate and list the encryption keys (a Tink keyset file).",
-        subcommands = {KeysCommand.Generate.class, KeysCommand.Rotate.class, KeysCommand.ListKeys.class})
+        subcommands = {KeysCommand.Generate.class, KeysCommand.Rotate.class, KeysCommand.ListKeys.class, KeysCommand.Adopt.class})
 final class KeysCommand {
     @ParentCommand
     Cli cli;
@@ -237,6 +243,97 @@ final class KeysCommand {
                 sb.append(note).append('\n');
             }
             return sb.toString();
+        }
+    }
+
+    @Command(name = "adopt", description = {"Seal the manifests of backups made before encryption was configured, so that they count again:",
+            "each backup's data is first re-read and checked against its manifest (as 'verify --read-data'); one that fails stays unsealed.",
+            "Its artifacts stay as they were (in the clear). Run it only on backups you know are yours."})
+    static final class Adopt implements Runnable {
+        @ParentCommand
+        KeysCommand parent;
+
+        @picocli.CommandLine.Parameters(paramLabel = "ID", arity = "0..*", description = "Backup ids to adopt.")
+        List<String> ids = new ArrayList<>();
+
+        @Option(names = "--all", description = "Every backup of the deployment whose manifest carries no seal.")
+        boolean all;
+
+        @Mixin
+        LockWait lockWait;
+
+        @Override
+        public void run() {
+            Cli cli = parent.cli;
+            if (all == !ids.isEmpty()) {
+                throw new DrException(Failure.USAGE, "give backup ids or --all (not both)");
+            }
+            Config config = cli.loadConfig();
+            try (Repository repository = cli.openRepository(config)) {
+                if (repository.keyring() == null) {
+                    throw new DrException(Failure.CONFIG, "'keys adopt' seals with the configured keyset: set encryption.keyset first");
+                }
+                List<BackupId> wanted = all
+                        ? repository.list(false).stream().map(Repository.Entry::id).toList()
+                        : ids.stream().map(id -> {
+                            if (!BackupId.isValid(id)) {
+                                throw new DrException(Failure.USAGE, "'" + id + "' is not a backup id like 20261122T060000Z-k3m9qa");
+                            }
+                            return new BackupId(id);
+                        }).toList();
+                List<Adopted.Row> rows = new ArrayList<>();
+                try (RepositoryLock lock = cli.lock(repository, RepositoryLock.Kind.VERIFY, lockWait)) {
+                    for (BackupId id : wanted) {
+                        rows.add(adopt(cli, repository, id));
+                    }
+                }
+                Adopted result = new Adopted(rows);
+                cli.print(result);
+                if (rows.stream().anyMatch(r -> r.outcome().equals(Adopted.REFUSED))) {
+                    throw new DrException(Failure.VERIFY, "some backups were not adopted (see above): they stay unsealed and unused");
+                }
+            }
+        }
+
+        private static Adopted.Row adopt(Cli cli, Repository repository, BackupId id) {
+            Optional<Manifest> unsealed;
+            try {
+                unsealed = repository.unsealed(id);
+            } catch (DrException e) {
+                return new Adopted.Row(id.value(), Adopted.REFUSED, e.getMessage());
+            }
+            if (unsealed.isEmpty()) {
+                return new Adopted.Row(id.value(), "already sealed", null);
+            }
+            Manifest m = unsealed.get();
+            if (m.deployment() != null && !m.deployment().equals(repository.layout().deployment())) {
+                return new Adopted.Row(id.value(), Adopted.REFUSED, "its manifest names deployment '" + m.deployment() + "', not '"
+                        + repository.layout().deployment() + "'");
+            }
+            VerifyResult verified = new VerifyRun(repository, cli::progress).run(m, a -> true);
+            if (!verified.ok()) {
+                return new Adopted.Row(id.value(), Adopted.REFUSED, "its data does not match its manifest: " + verified.failures().stream()
+                        .map(c -> c.path() + ": " + c.detail()).collect(java.util.stream.Collectors.joining("; ")));
+            }
+            repository.commit(m);
+            return new Adopted.Row(id.value(), "sealed", "read " + m.artifacts().size() + " artifacts; both sha256 match");
+        }
+    }
+
+    record Adopted(List<Row> backups) implements Printable {
+        static final String REFUSED = "refused";
+
+        record Row(String id, String outcome, String detail) {
+        }
+
+        @Override
+        public String toText() {
+            StringBuilder sb = new StringBuilder();
+            for (Row r : backups) {
+                sb.append(String.format(Locale.ROOT, "%-24s %-15s %s%n", r.id(), r.outcome(), r.detail() == null ? "" : r.detail()).stripTrailing())
+                        .append('\n');
+            }
+            return sb.isEmpty() ? "no backups\n" : sb.toString();
         }
     }
 

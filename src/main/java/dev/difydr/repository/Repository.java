@@ -100,12 +100,34 @@ public final class Repository implements AutoCloseable {
             throw new DrException(Failure.VERIFY, "backup " + id + " has no manifest in " + store.describe()
                     + ": it does not exist or did not complete (see 'list --all')");
         }
-        Parsed parsed = parse(id, bytes);
+        Parsed parsed = parse(id, bytes, true);
         if (parsed.damage() != null) {
             throw new DrException(Failure.VERIFY, "backup " + id + " in " + store.describe() + " is damaged: " + parsed.damage()
                     + "; it cannot be shown, verified, drilled or restored. 'list' shows the other backups");
         }
         return parsed.manifest();
+    }
+
+    /**
+     * The manifest of a backup that carries no seal (one written before encryption was configured), read without the
+     * seal check, for its owner to verify and seal ({@code keys adopt}); empty when it is sealed. Damaged otherwise: a
+     * VERIFY failure.
+     */
+    public Optional<Manifest> unsealed(BackupId id) {
+        byte[] bytes = store.read(layout.manifest(id));
+        try {
+            JsonNode tree = Json.MAPPER.readTree(bytes);
+            if (tree != null && tree.has(SealedJson.FIELD)) {
+                return Optional.empty();
+            }
+        } catch (IOException e) {
+            // reported by parse below
+        }
+        Parsed parsed = parse(id, bytes, false);
+        if (parsed.damage() != null) {
+            throw new DrException(Failure.VERIFY, "backup " + id + " is damaged: " + parsed.damage());
+        }
+        return Optional.of(parsed.manifest());
     }
 
     /** Resolves {@code latest} (the newest completed, undamaged backup) or an id to a complete backup's manifest. */
@@ -271,7 +293,7 @@ public final class Repository implements AutoCloseable {
     private Entry entry(BackupId id, List<ObjectInfo> objects) {
         Parsed parsed;
         try {
-            parsed = parse(id, store.read(layout.manifest(id)));
+            parsed = parse(id, store.read(layout.manifest(id)), true);
         } catch (DrException e) {
             // A read failure of one manifest must not hide every other backup.
             parsed = new Parsed(null, "its manifest cannot be read: " + e.getMessage());
@@ -294,14 +316,15 @@ public final class Repository implements AutoCloseable {
     private record Parsed(Manifest manifest, String damage) {
     }
 
-    private Parsed parse(BackupId id, byte[] bytes) {
+    private Parsed parse(BackupId id, byte[] bytes, boolean checkSeal) {
         Manifest m;
         try {
             JsonNode tree = Json.MAPPER.readTree(bytes);
-            if (tree != null && tree.isObject()) {
+            if (checkSeal && tree != null && tree.isObject()) {
                 String forged = sealProblem(tree, manifestContext(id.value()), "its manifest");
                 if (forged != null) {
-                    return new Parsed(null, forged);
+                    return new Parsed(null, forged + (tree.has(SealedJson.FIELD) ? "" : "; if it is a backup of yours from before"
+                            + " encryption was configured, 'dify-dr keys adopt " + id + "' verifies its data and seals it"));
                 }
             }
             m = tree == null || tree.isMissingNode() ? null : Json.MAPPER.treeToValue(tree, Manifest.class);
