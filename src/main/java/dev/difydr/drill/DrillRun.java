@@ -6,6 +6,7 @@ import dev.difydr.Version;
 import dev.difydr.config.Config;
 import dev.difydr.config.PostgresConfig;
 import dev.difydr.config.RestoreConfig;
+import dev.difydr.pipeline.ArtifactReader;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.BackupId;
@@ -119,6 +120,9 @@ public final class DrillRun {
         String preflight(String backup, boolean readData) {
             manifest = repository.resolve(backup);
             journal.backupId = manifest.id();
+            // A size check does not tell whether these artifacts can be decrypted here: refuse before anything is created.
+            ArtifactReader reader = new ArtifactReader(repository);
+            manifest.artifacts().forEach(reader::requireReadable);
             VerifyResult verified = new VerifyRun(repository, progress).run(manifest.id(), readData);
             if (!verified.ok()) {
                 throw new DrException(Failure.VERIFY, "backup " + manifest.id() + " fails verification: " + verified.failures().stream()
