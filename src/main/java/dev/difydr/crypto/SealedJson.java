@@ -52,7 +52,8 @@ public final class SealedJson {
         rest.remove(FIELD);
         if (!keyring.opens(new Keyring.Seal(keyId, s.path("value").asText(null)), context, canonical(rest))) {
             return what + "'s seal does not match it: it was changed after it was written, or it belongs to another"
-                    + " deployment or backup";
+                    + " deployment or backup, or key " + keyId + " of this keyset is not the key of that id it was sealed with"
+                    + " (when every backup shows this, the keyset is the wrong one)";
         }
         return null;
     }

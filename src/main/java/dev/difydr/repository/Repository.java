@@ -197,7 +197,13 @@ public final class Repository implements AutoCloseable {
     /** The last verify verdict of a backup, if there is a readable one. */
     public Optional<VerifyRecord> verification(BackupId id) {
         try {
-            return Optional.ofNullable(Json.MAPPER.readValue(store.read(layout.verifyRecord(id)), VerifyRecord.class));
+            JsonNode tree = Json.MAPPER.readTree(store.read(layout.verifyRecord(id)));
+            String forged = tree == null || !tree.isObject() ? null : sealProblem(tree, verifyRecordContext(id.value()), "it");
+            if (forged != null) {
+                log.warn("the verify record of backup {} counts as not verified: {}", id, forged);
+                return Optional.empty();
+            }
+            return Optional.ofNullable(Json.MAPPER.treeToValue(tree, VerifyRecord.class));
         } catch (NoSuchObjectException e) {
             return Optional.empty();
         } catch (IOException | DrException e) {
@@ -209,7 +215,7 @@ public final class Repository implements AutoCloseable {
     /** Stores the verdict of a verify of a backup, replacing the previous one. */
     public void recordVerification(BackupId id, VerifyRecord record) {
         try {
-            store.put(layout.verifyRecord(id), Json.MAPPER.writeValueAsBytes(record));
+            store.put(layout.verifyRecord(id), Json.MAPPER.writeValueAsBytes(sealed(Json.MAPPER.valueToTree(record), verifyRecordContext(id.value()))));
         } catch (IOException e) {
             throw new DrException(Failure.INTERNAL, "cannot serialise the verify record of " + id, e);
         }
@@ -253,6 +259,11 @@ public final class Repository implements AutoCloseable {
     /** What a manifest's seal binds it to: this deployment and its backup id. */
     private String manifestContext(String backupId) {
         return "dify-dr manifest\0" + layout.deployment() + "\0" + backupId;
+    }
+
+    /** What a verify record's seal binds it to: this deployment and its backup id. */
+    private String verifyRecordContext(String backupId) {
+        return "dify-dr verify record\0" + layout.deployment() + "\0" + backupId;
     }
 
     /** What a restore journal's seal binds it to: this deployment and the restore's id. */

@@ -236,4 +236,17 @@ class RepositoryTest {
         Repository otherKeys = new Repository(new FileObjectStore(root), "dify", new dev.difydr.crypto.Keyring(dev.difydr.crypto.Keyring.generate()));
         assertThat(otherKeys.list(false).get(3).damage()).contains("which the keyset lacks");
     }
+
+    @Test
+    void aVerifyRecordCountsOnlyWhenItsSealOpens() throws IOException {
+        Repository sealed = new Repository(new FileObjectStore(root), "dify", new dev.difydr.crypto.Keyring(dev.difydr.crypto.Keyring.generate()));
+        backup(sealed, OLD);
+        BackupId id = new BackupId(OLD);
+        sealed.recordVerification(id, new VerifyRecord(Instant.parse("2026-12-01T00:00:00Z"), true, false, List.of("x: damaged")));
+        assertThat(sealed.verification(id)).get().extracting(VerifyRecord::passed).isEqualTo(false);
+
+        Path file = root.resolve("dify/backups/" + OLD + "/verify.json");
+        Files.writeString(file, Files.readString(file).replace("\"passed\" : false", "\"passed\" : true"));
+        assertThat(sealed.verification(id)).as("a forged 'ok'").isEmpty();
+    }
 }
