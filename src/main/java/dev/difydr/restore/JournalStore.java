@@ -9,10 +9,8 @@ import dev.difydr.repository.Repository;
 import dev.difydr.store.NoSuchObjectException;
 import dev.difydr.store.file.PrivateFiles;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,14 +50,7 @@ public final class JournalStore {
         Path path = localPath(journal.id);
         try {
             PrivateFiles.createDirectories(path.getParent());
-            Path tmp = path.resolveSibling(".journal.json.tmp");
-            Files.deleteIfExists(tmp);
-            PrivateFiles.write(tmp, bytes);
-            try {
-                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
-            }
+            PrivateFiles.replace(path, bytes);
         } catch (IOException e) {
             localProblem = e.toString();
         }
