@@ -79,6 +79,19 @@ Returns YAML {schedules: [...]}.
 {{- end -}}
 
 {{/*
+Helm reads values as YAML 1.1, where an unquoted key `on` is the boolean true: a notification's `on: [failure]`
+arrives as the key "true". dify-dr has no key "true", so it is put back under `on` (in place).
+*/}}
+{{- define "dify-dr.restoreOnKeys" -}}
+{{- range (get . "notifications" | default list) -}}
+{{- if and (kindIs "map" .) (hasKey . "true") (not (hasKey . "on")) -}}
+{{- $_ := set . "on" (get . "true") -}}
+{{- $_ := unset . "true" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 The Dify installs this release serves, as YAML {installs: [...]}: one built from the top-level values, or one per
 fleet entry. Each has name ("" for the single install), namespace (Dify's), prefix (of its object names),
 restoreName, config (the rendered configuration, or null with an existing Secret), configSecret, createConfig,
@@ -104,6 +117,7 @@ schedules, offset (minutes added to the schedules' minute field) and podExec.
 {{- if not $secret -}}
 {{- $cfg = mergeOverwrite (deepCopy ($root.Values.config | default dict)) (deepCopy ($f.config | default dict)) -}}
 {{- $_ := set $cfg "deployment" ($f.deployment | default $f.name) -}}
+{{- include "dify-dr.restoreOnKeys" $cfg -}}
 {{- if or $f.release (hasKey $cfg "kubernetes") -}}
 {{- $k := get $cfg "kubernetes" | default dict -}}
 {{- $_ := set $k "namespace" $f.namespace -}}
@@ -138,7 +152,8 @@ schedules, offset (minutes added to the schedules' minute field) and podExec.
       "podExec" $podExec) -}}
 {{- end -}}
 {{- else -}}
-{{- $cfg := .Values.config | default dict -}}
+{{- $cfg := deepCopy (.Values.config | default dict) -}}
+{{- include "dify-dr.restoreOnKeys" $cfg -}}
 {{- $configured := ((get $cfg "kubernetes") | default dict).namespace | default "" -}}
 {{- if and .Values.difyNamespace $configured (ne .Values.difyNamespace $configured) -}}
 {{- fail (printf "difyNamespace '%s' differs from config.kubernetes.namespace '%s': the Role would not be where dify-dr looks; make them equal" .Values.difyNamespace $configured) -}}

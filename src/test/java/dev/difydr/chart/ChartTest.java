@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import dev.difydr.config.Config;
+import dev.difydr.config.ConfigLoader;
 import dev.difydr.config.Durations;
 import dev.difydr.kube.Permissions;
 import dev.difydr.schedule.Schedule;
@@ -416,6 +418,39 @@ class ChartTest {
             Schedule nightly = new ScheduleLoader().load(dir).stream().filter(s -> s.name().equals("nightly-backup")).findFirst().orElseThrow();
             assertThat(nightly.cron().cron()).isEqualTo(offset(install, 30) + " 2 * * *");
         }
+    }
+
+    @Test
+    void theRunbooksValuesRenderAConfigurationDifyDrAccepts() throws IOException {
+        String runbook = Files.readString(Path.of("runbooks/kubernetes.md"));
+        int start = runbook.indexOf("```yaml\n", runbook.indexOf("**Values**")) + "```yaml\n".length();
+        String values = runbook.substring(start, runbook.indexOf("```", start)).stripIndent();
+        List<HasMetadata> objects = render(values);
+        String text = one(all(objects, Secret.class), "dify-dr-config").getStringData().get("config.yaml");
+        Config config = new ConfigLoader(name -> "value-of-" + name).parse(text.replace("${file:", "${env:"), "config.yaml");
+        assertThat(config.deployment()).isEqualTo("prod");
+        // Helm reads `on:` as the boolean true; the chart puts the notification's key back
+        assertThat((List<?>) HelmChart.map(text).get("notifications")).singleElement()
+                .satisfies(n -> assertThat(((Map<?, ?>) n).get("on")).isEqualTo(List.of("failure", "drill")));
+        assertThat(one(all(objects, Role.class), "dify-dr").getMetadata().getNamespace()).isEqualTo("dify");
+        assertThat(scheduleCronJobs(objects)).hasSize(shippedSchedules().size());
+        assertRestricted(objects);
+    }
+
+    @Test
+    void everyFleetInstallsConfigurationIsOneDifyDrAccepts() {
+        String values = IMAGE + CONFIG + """
+                fleet:
+                  - {name: prod, namespace: dify-prod, release: dify}
+                  - {name: eu, namespace: dify-eu, deployment: dify-eu, repositoryPrefix: eu, config: {postgres: {host: pg.dify-eu.svc}}}
+                """;
+        List<HasMetadata> objects = render(values);
+        ConfigLoader loader = new ConfigLoader(name -> "value-of-" + name);
+        for (Secret secret : all(objects, Secret.class)) {
+            Config c = loader.parse(secret.getStringData().get("config.yaml").replace("${file:", "${env:"), secret.getMetadata().getName());
+            assertThat(c.kubernetes().namespace()).startsWith("dify-");
+        }
+        assertThat(all(objects, Secret.class)).hasSize(2);
     }
 
     @Test
