@@ -282,15 +282,19 @@ containers:
   - name: dify-dr
     image: "{{ $v.image.repository }}:{{ $v.image.tag | default $root.Chart.AppVersion }}"
     imagePullPolicy: {{ $v.image.pullPolicy }}
+    {{- with (.command | default $v.image.command) }}
     command:
-      {{- toYaml (.command | default $v.image.command) | nindent 6 }}
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
     args:
       {{- range .args }}
       - {{ toString . | quote }}
       {{- end }}
     env:
       - {name: DIFY_DR_CONFIG, value: /etc/dify-dr/config.yaml}
-      - {name: DIFY_DR_JAR, value: {{ $v.image.jar | quote }}}
+      {{- with $v.image.jar }}
+      - {name: DIFY_DR_JAR, value: {{ . | quote }}}
+      {{- end }}
       - {name: DIFY_DR_JAVA_OPTS, value: {{ $v.javaOpts | quote }}}
       # The root filesystem is read-only: home, local restore journals (XDG_STATE_HOME) and temp files go to /tmp.
       - {name: HOME, value: /tmp}
