@@ -54,6 +54,11 @@ public final class BackupContext {
         return layout;
     }
 
+    /** Whether {@link #store} encrypts what it stores: the repository has a keyring. */
+    public boolean encrypts() {
+        return keyring != null;
+    }
+
     /** Every artifact stored so far, in order. */
     public List<Artifact> artifacts() {
         return List.copyOf(artifacts);

@@ -9,6 +9,7 @@ import dev.difydr.pipeline.Bytes;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.BackupId;
+import dev.difydr.repository.KubernetesFacts;
 import dev.difydr.repository.Manifest;
 import dev.difydr.repository.PostgresFacts;
 import dev.difydr.repository.RedisFacts;
@@ -64,7 +65,7 @@ public final class BackupRun {
         List<BackupComponent> components = new ArrayList<>();
         RepositoryLock held = null;
         try {
-            components.addAll(BackupComponents.from(config, only));
+            components.addAll(BackupComponents.from(config, only, repository.keyring() != null));
             repository.store().check();
             List<BackupComponent> ready = new ArrayList<>();
             for (BackupComponent c : components) {
@@ -91,7 +92,7 @@ public final class BackupRun {
                     Manifest.COMPLETED, started, clock.instant(), context.artifacts(), skipped.isEmpty() ? null : skipped,
                     warnings.isEmpty() ? null : warnings,
                     of(facts, PostgresFacts.class).stream().findFirst().orElse(null), of(facts, RedisFacts.class).stream().findFirst().orElse(null),
-                    storage.isEmpty() ? null : storage);
+                    storage.isEmpty() ? null : storage, of(facts, KubernetesFacts.class).stream().findFirst().orElse(null));
             repository.commit(manifest);
             log.info("backup {} completed: {} artifacts, {} stored{}", id, manifest.artifacts().size(), Bytes.human(manifest.storedBytes()),
                     warnings.isEmpty() ? "" : ", with " + warnings.size() + " warning" + (warnings.size() == 1 ? "" : "s") + " (above)");

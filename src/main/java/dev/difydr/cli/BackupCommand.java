@@ -14,13 +14,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "backup", description = "Take one backup set of everything configured (PostgreSQL, Redis, file storage) and store it in the repository.")
+@Command(name = "backup", description = "Take one backup set of everything configured (PostgreSQL, Redis, file storage, Dify's ConfigMaps and Secrets) and store it in the repository.")
 final class BackupCommand implements Callable<Integer> {
     @ParentCommand
     Cli cli;
 
     @Option(names = "--only", split = ",", paramLabel = "COMPONENT",
-            description = "Back up only these components: postgres, redis, storage (comma-separated).")
+            description = "Back up only these components: postgres, redis, storage, kubernetes (comma-separated; kubernetes needs encryption.keyset).")
     Set<String> only = new LinkedHashSet<>();
 
     @Mixin

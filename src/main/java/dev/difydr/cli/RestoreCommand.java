@@ -32,7 +32,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "restore", description = {
         "Restore a backup into fresh databases and point Dify at them.",
         "Steps: preflight, record, scale-down, restore-databases, validate,",
-        "[restore-redis, restore-storage,] rewire, scale-up, smoke-checks, finish.",
+        "[restore-redis, restore-storage, restore-config,] rewire, scale-up, smoke-checks, finish.",
         "Any failure after scale-down rolls back.",
         "Run with --plan first; see runbooks/incident-restore.md.",
         "A physical backup is restored with --data-directory only: into a new directory,",
@@ -81,8 +81,13 @@ final class RestoreCommand implements Callable<Integer> {
     boolean readData;
 
     @Option(names = "--with", split = ",", paramLabel = "COMPONENT",
-            description = "Also restore redis and/or storage (redis,storage), to restore.redis/restore.storage or where they came from.")
+            description = {"Also restore redis and/or storage (to restore.redis/restore.storage or where they came from), and/or config:",
+                    "the backup's ConfigMaps and Secrets, created where they do not exist (never over ones with other content)."})
     Set<String> with = new LinkedHashSet<>();
+
+    @Option(names = "--config-namespace", paramLabel = "NS",
+            description = "Where --with config re-creates the ConfigMaps and Secrets (default: Dify's namespace, kubernetes.namespace).")
+    String configNamespace;
 
     @Option(names = "--redis-replace", description = "Replace Redis keys that exist on the target (default: keep them and report them).")
     boolean redisReplace;
@@ -110,7 +115,7 @@ final class RestoreCommand implements Callable<Integer> {
             RestoreWorkflow workflow = new RestoreWorkflow(config, repository, client, journals, cli::progress, StepListener.NONE, Clock.systemUTC());
             Journal journal;
             if (mode.resume != null || mode.rollback != null) {
-                if (id != null || !targetDatabases.isEmpty() || targetHost != null || !replicas.isEmpty() || !with.isEmpty()) {
+                if (id != null || !targetDatabases.isEmpty() || targetHost != null || !replicas.isEmpty() || !with.isEmpty() || configNamespace != null) {
                     throw new DrException(Failure.USAGE, "--resume and --rollback take only the restore id; the journal holds everything else");
                 }
                 journal = mode.resume != null ? workflow.resume(mode.resume) : workflow.rollback(mode.rollback);
@@ -119,7 +124,7 @@ final class RestoreCommand implements Callable<Integer> {
                     throw new DrException(Failure.USAGE, "name the backup to restore (an id from 'dify-dr list', or 'latest')");
                 }
                 Journal plan = workflow.plan(new RestoreWorkflow.Request(id, targetDatabases, targetHost, readData, replicas,
-                        with, redisReplace, storageOverwrite, strict));
+                        with, redisReplace, storageOverwrite, strict, configNamespace));
                 if (mode.plan) {
                     journal = plan;
                 } else {
@@ -140,7 +145,7 @@ final class RestoreCommand implements Callable<Integer> {
 
     private int restoreDataDirectory(Config config) {
         if (id == null || mode.plan || mode.resume != null || mode.rollback != null || !targetDatabases.isEmpty() || targetHost != null
-                || !replicas.isEmpty() || readData || !with.isEmpty() || redisReplace || storageOverwrite || strict) {
+                || !replicas.isEmpty() || readData || !with.isEmpty() || redisReplace || storageOverwrite || strict || configNamespace != null) {
             throw new DrException(Failure.USAGE, "--data-directory takes only the backup id: it extracts a physical backup into a new"
                     + " directory and changes nothing else");
         }

@@ -6,6 +6,7 @@ import dev.difydr.config.Config;
 import dev.difydr.pipeline.Bytes;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.DatabaseFacts;
+import dev.difydr.repository.KubernetesFacts;
 import dev.difydr.repository.Manifest;
 import dev.difydr.repository.RedisFacts;
 import dev.difydr.repository.StorageFacts;
@@ -90,6 +91,17 @@ final class ShowCommand implements Runnable {
                             .append(" symlinks, ").append(f.tenantsWithPrivkeys()).append(" tenant private keys")
                             .append(f.skipped() == 0 ? "" : ", " + f.skipped() + " skipped (vanished while read, sockets, fifos)").append('\n');
                 }
+            }
+            if (m.kubernetes() != null) {
+                KubernetesFacts k = m.kubernetes();
+                sb.append("kubernetes  namespace ").append(k.namespace()).append(": ").append(k.configMaps().size()).append(" ConfigMaps, ")
+                        .append(k.secrets().size()).append(" Secrets, env of ").append(k.env().size())
+                        .append(" containers (names and keys; the values are only in the encrypted artifact)\n");
+                k.configMaps().forEach(o -> sb.append("  ConfigMap ").append(o.name()).append(": ").append(String.join(", ", o.keys())).append('\n'));
+                k.secrets().forEach(o -> sb.append("  Secret ").append(o.name()).append(": ").append(String.join(", ", o.keys())).append('\n'));
+                k.env().forEach(e -> sb.append("  Deployment ").append(e.deployment()).append(" container ").append(e.container())
+                        .append(" env: ").append(String.join(", ", e.variables())).append('\n'));
+                k.missing().forEach(x -> sb.append("  missing ").append(x.describe()).append('\n'));
             }
             if (m.skipped() != null) {
                 for (Manifest.Skipped s : m.skipped()) {

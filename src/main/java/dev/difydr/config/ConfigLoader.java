@@ -291,6 +291,13 @@ public final class ConfigLoader {
         }
         validateTarget("restore.target", c.restore().target(), problems);
         validateTarget("drill.target", c.drill().target(), problems);
+        if (c.drill().namespace() != null && !c.drill().namespace().matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+            problems.add("drill.namespace: '" + c.drill().namespace() + "' is not a namespace name (lower-case letters, digits and '-', at most 63)");
+        }
+        if (c.drill().namespace() != null && c.kubernetes() != null && c.drill().namespace().equals(c.kubernetes().namespace())) {
+            problems.add("drill.namespace: a drill re-creates the backup's ConfigMaps and Secrets in a scratch namespace, not in Dify's own ("
+                    + c.kubernetes().namespace() + ")");
+        }
         if (c.restore().jobs() < 1 || c.restore().jobs() > 64) {
             problems.add("restore.jobs: " + c.restore().jobs() + " is out of range; use 1 to 64");
         }

@@ -6,7 +6,9 @@ package dev.difydr.config;
  * names let a standing drill Dify read them), who owns them, the optional drill Dify to smoke-check, and the
  * thresholds that fail the drill when missed. {@code redis} and {@code storage} are scratch targets: when set, the
  * drill also restores the backup's Redis snapshot and file storages there (a storage target matched by name) and
- * checks that every tenant's private key came back.
+ * checks that every tenant's private key came back. {@code namespace} is a scratch namespace: when set, the drill
+ * also re-creates the backup's ConfigMaps and Secrets there (those that do not exist; one that exists must hold the
+ * backup's content) and deletes the ones it created at its cleanup.
  */
 public record DrillConfig(
         RestoreConfig.PostgresTarget target,
@@ -16,9 +18,10 @@ public record DrillConfig(
         Long maxRtoSeconds,
         Long maxRpoSeconds,
         RedisConfig redis,
-        java.util.List<StorageConfig> storage) {
+        java.util.List<StorageConfig> storage,
+        String namespace) {
 
-    public static final DrillConfig DEFAULT = new DrillConfig(null, null, null, null, null, null, null, null);
+    public static final DrillConfig DEFAULT = new DrillConfig(null, null, null, null, null, null, null, null, null);
 
     public DrillConfig {
         databases = databases == null ? java.util.Map.of() : java.util.Map.copyOf(databases);

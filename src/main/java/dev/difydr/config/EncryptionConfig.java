@@ -10,4 +10,9 @@ public record EncryptionConfig(Secret keyset, Secret passphrase) {
     public EncryptionConfig {
         passphrase = passphrase == null || passphrase.isEmpty() ? null : passphrase;
     }
+
+    /** Whether {@code config} (the section, or null when absent) names a keyset: without one nothing is encrypted. */
+    public static boolean enabled(EncryptionConfig config) {
+        return config != null && config.keyset() != null && !config.keyset().isEmpty();
+    }
 }

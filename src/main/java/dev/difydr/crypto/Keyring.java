@@ -50,7 +50,7 @@ public final class Keyring {
 
     /** The keyring the configuration names, or null when it names none (no encryption). */
     public static Keyring fromConfig(EncryptionConfig config) {
-        if (config == null || config.keyset() == null || config.keyset().isEmpty()) {
+        if (!EncryptionConfig.enabled(config)) {
             return null;
         }
         return new Keyring(KeysetFile.parse(config.keyset().reveal(), config.passphrase(), "encryption.keyset").keyset());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.difydr.Printable;
 import dev.difydr.pipeline.Bytes;
+import dev.difydr.restore.ComponentSteps;
 import dev.difydr.restore.Journal;
 import dev.difydr.smoke.SmokeResult;
 import java.time.Instant;
@@ -80,9 +81,10 @@ public record DrillReport(
             }
         }
         if (!components.isEmpty() || !notDrilled.isEmpty()) {
-            sb.append("\n## Redis and file storage\n\n| component | scratch target | size | result |\n|---|---|---|---|\n");
+            sb.append("\n## Redis, file storage and configuration\n\n| component | scratch target | size | result |\n|---|---|---|---|\n");
             for (Journal.ComponentTarget c : components) {
-                sb.append("| ").append(c.kind).append(' ').append(c.name).append(" | ").append(cell(c.target)).append(kept ? " (kept)" : " (emptied)")
+                sb.append("| ").append(c.kind).append(' ').append(c.name).append(" | ").append(cell(c.target))
+                        .append(kept ? " (kept)" : c.kind.equals(ComponentSteps.CONFIG) ? " (what it created deleted)" : " (emptied)")
                         .append(" | ").append(Bytes.human(c.plainBytes)).append(" | ").append(c.restored ? cell(c.detail) : "NOT RESTORED").append(" |\n");
             }
             for (String n : notDrilled) {

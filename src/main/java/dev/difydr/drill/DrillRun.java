@@ -6,6 +6,7 @@ import dev.difydr.Version;
 import dev.difydr.config.Config;
 import dev.difydr.config.PostgresConfig;
 import dev.difydr.config.RestoreConfig;
+import dev.difydr.kube.ClusterClient;
 import dev.difydr.pipeline.ArtifactReader;
 import dev.difydr.pipeline.Progress;
 import dev.difydr.repository.Artifact;
@@ -14,6 +15,7 @@ import dev.difydr.repository.Json;
 import dev.difydr.repository.Manifest;
 import dev.difydr.repository.Repository;
 import dev.difydr.restore.ComponentSteps;
+import dev.difydr.restore.ConfigSteps;
 import dev.difydr.restore.DatabaseSteps;
 import dev.difydr.restore.Journal;
 import dev.difydr.restore.StepListener;
@@ -25,6 +27,7 @@ import dev.difydr.source.postgres.PostgresConnector;
 import dev.difydr.source.postgres.PostgresLogicalRestore;
 import dev.difydr.verify.VerifyResult;
 import dev.difydr.verify.VerifyRun;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -42,7 +45,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The DR drill: restores a backup into scratch databases (on {@code drill.target}, else the {@code postgres} server)
- * without touching any workload, validates them against the manifest, optionally smoke-checks a drill Dify, measures
+ * without touching any workload, validates them against the manifest, [restores Redis and file storages into scratch
+ * targets and Dify's ConfigMaps and Secrets into {@code drill.namespace},] optionally smoke-checks a drill Dify, measures
  * RTO and RPO, writes the report to the repository and drops the scratch databases unless asked to keep them.
  */
 public final class DrillRun {
@@ -81,6 +85,9 @@ public final class DrillRun {
                 steps.run("restore-storage", () -> a.components().restoreStorage(a.journal.components, false, strict, a.mainCopy(),
                         a.journal.warnings));
             }
+            if (a.has(ComponentSteps.CONFIG)) {
+                steps.run("restore-config", () -> a.config().restore(a.component(ComponentSteps.CONFIG), config.drill().namespace(), () -> { }));
+            }
             if (config.drill().smoke() != null) {
                 steps.run("smoke-checks", a::smoke);
             }
@@ -92,11 +99,13 @@ public final class DrillRun {
         double rto = a.journal.steps.stream().mapToDouble(s -> s.seconds == null ? 0 : s.seconds).sum();
         if (!keep) {
             try {
-                steps.run("cleanup", () -> a.databases().dropCreated(a.journal.databases) + a.components().emptyScratch(a.journal.components));
+                steps.run("cleanup", () -> a.databases().dropCreated(a.journal.databases) + a.components().emptyScratch(a.journal.components)
+                        + (a.has(ComponentSteps.CONFIG) ? a.config().remove(a.component(ComponentSteps.CONFIG), config.drill().namespace()) : ""));
             } catch (DrException e) {
                 failure = failure == null ? e : failure;
             }
         }
+        a.close();
         return a.report(failure, rto, keep);
     }
 
@@ -109,6 +118,7 @@ public final class DrillRun {
         final List<SmokeResult> smoke = new ArrayList<>();
         final List<String> notDrilled = new ArrayList<>();
         Manifest manifest;
+        KubernetesClient client;
 
         Attempt(Instant started) {
             this.started = started;
@@ -166,12 +176,40 @@ public final class DrillRun {
             }
             journal.components.addAll(components().plan(with));
             components().preflightScratch(journal.components);
+            String namespace = config.drill().namespace();
+            boolean configInBackup = ConfigSteps.artifact(manifest).isPresent();
+            if (namespace != null) {
+                if (!configInBackup) {
+                    throw new DrException(Failure.VERIFY, "backup " + manifest.id() + " holds no Kubernetes configuration (it is backed up"
+                            + " only with encryption.keyset); remove drill.namespace from the configuration to drill the rest");
+                }
+                journal.components.add(config().plan(namespace, true));
+            } else if (configInBackup) {
+                notDrilled.add("config (set drill.namespace to a scratch namespace to drill it)");
+            }
             return "backup " + manifest.id() + " verified; scratch databases on " + target.where() + " (" + versions + ")";
         }
 
         DatabaseSteps databases() {
             RestoreConfig r = config.restore();
             return new DatabaseSteps(repository, manifest, target, r.jobs(), Path.of(r.tempDir()), progress, () -> { }, "drill " + id);
+        }
+
+        ConfigSteps config() {
+            if (client == null) {
+                client = ClusterClient.connect(config.drill().namespace());
+            }
+            return new ConfigSteps(repository, manifest, client);
+        }
+
+        Journal.ComponentTarget component(String kind) {
+            return journal.components.stream().filter(c -> c.kind.equals(kind)).findFirst().orElseThrow();
+        }
+
+        void close() {
+            if (client != null) {
+                client.close();
+            }
         }
 
         boolean has(String kind) {

@@ -15,8 +15,13 @@ public final class ClusterClient {
     }
 
     public static KubernetesClient connect(KubernetesConfig kubernetes) {
+        return connect(kubernetes.namespace());
+    }
+
+    /** A client whose default namespace is {@code namespace}. */
+    public static KubernetesClient connect(String namespace) {
         Config k = new ConfigBuilder(Config.autoConfigure(null))
-                .withNamespace(kubernetes.namespace())
+                .withNamespace(namespace)
                 .withRequestTimeout(30_000)
                 .withConnectionTimeout(10_000)
                 .withRequestRetryBackoffLimit(3)

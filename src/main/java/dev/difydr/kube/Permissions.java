@@ -20,10 +20,24 @@ public final class Permissions {
         String describe() {
             return String.join("/", verbs) + " on " + resource;
         }
+
+        /** This rule narrowed to some of its verbs, to ask for what one command uses. */
+        public Rule only(String... wanted) {
+            return new Rule(group, resource, verbs.stream().filter(List.of(wanted)::contains).toList(), restore, note);
+        }
     }
 
     public static final Rule POD_EXEC = new Rule("", "pods/exec", List.of("create"), false,
             "only for a storage with \"pod:\" (backup, and restore --with storage into it; a restore's preflight asks for it)");
+
+    /**
+     * The backed-up ConfigMaps and Secrets re-created by {@code restore --with config} (get, create) and by a drill
+     * with {@code drill.namespace} (get, create, and delete of what it created), in the namespace they go to.
+     */
+    public static final Rule CONFIG_MAPS_WRITE = new Rule("", "configmaps", List.of("get", "create", "delete"), false,
+            "only to re-create the backed-up ConfigMaps and Secrets: restore --with config (get, create) and drill.namespace"
+                    + " (get, create, delete), in the namespace they go to");
+    public static final Rule SECRETS_WRITE = new Rule("", "secrets", List.of("get", "create", "delete"), false, null);
 
     /** Rules with {@code restore} are what every restore and its rollback use; preflight asks for each. */
     public static final List<Rule> RULES = List.of(
@@ -34,7 +48,7 @@ public final class Permissions {
             new Rule("coordination.k8s.io", "leases", List.of("get", "create", "delete"), true, null),
             new Rule("autoscaling", "horizontalpodautoscalers", List.of("list"), false,
                     "optional: lets the plan warn about HorizontalPodAutoscalers on Dify's writers"),
-            POD_EXEC);
+            POD_EXEC, CONFIG_MAPS_WRITE, SECRETS_WRITE);
 
     private final KubernetesClient client;
     private final String namespace;

@@ -10,6 +10,7 @@ import java.util.Optional;
  * &lt;deployment&gt;/backups/&lt;backup-id&gt;/postgres/base.tar.zst            physical mode (also pg_wal, &lt;tablespace oid&gt;)
  * &lt;deployment&gt;/backups/&lt;backup-id&gt;/redis/dump.rdb.zst               (dump.keys.zst from the logical fallback)
  * &lt;deployment&gt;/backups/&lt;backup-id&gt;/storage/&lt;name&gt;.tar.zst
+ * &lt;deployment&gt;/backups/&lt;backup-id&gt;/kubernetes/resources.json.zst.enc  Dify's ConfigMaps, Secrets and env: encrypted only
  * &lt;deployment&gt;/backups/&lt;backup-id&gt;/verify.json                   the last verify's verdict; not an artifact
  * &lt;deployment&gt;/restores/&lt;restore-id&gt;/journal.json                 rewritten after every step
  * &lt;deployment&gt;/drills/&lt;drill-id&gt;/report.json, report.md
@@ -58,6 +59,11 @@ public record RepositoryLayout(String deployment) {
 
     public String storageTar(BackupId id, String name) {
         return backupPrefix(id) + "storage/" + name + ".tar.zst";
+    }
+
+    /** Dify's ConfigMaps, Secrets and Deployment env as one JSON document; stored only encrypted, at {@link #encrypted} of this key. */
+    public String kubernetesResources(BackupId id) {
+        return backupPrefix(id) + "kubernetes/resources.json.zst";
     }
 
     /** Where an artifact that would be stored in the clear at {@code plainKey} is stored encrypted. */

@@ -46,7 +46,9 @@ public final class ComponentSteps {
     private static final Logger log = LoggerFactory.getLogger(ComponentSteps.class);
     public static final String REDIS = "redis";
     public static final String STORAGE = "storage";
-    public static final Set<String> KINDS = Set.of(REDIS, STORAGE);
+    /** Dify's ConfigMaps and Secrets: planned and restored by {@link ConfigSteps}, named here with the other kinds of {@code --with}. */
+    public static final String CONFIG = "config";
+    public static final Set<String> KINDS = Set.of(REDIS, STORAGE, CONFIG);
 
     private final Repository repository;
     private final Manifest manifest;
@@ -99,12 +101,12 @@ public final class ComponentSteps {
         return targets;
     }
 
-    /** The components of the backup to restore, with their targets; throws naming what is missing. */
+    /** The Redis and storage components of the backup to restore, with their targets; throws naming what is missing. */
     public List<Journal.ComponentTarget> plan(Set<String> with) {
         List<Journal.ComponentTarget> out = new ArrayList<>();
         for (String kind : with) {
             if (!KINDS.contains(kind)) {
-                throw new DrException(Failure.USAGE, "--with: unknown component '" + kind + "'; use redis, storage or both (redis,storage)");
+                throw new DrException(Failure.USAGE, "--with: unknown component '" + kind + "'; use redis, storage, config or several (redis,storage,config)");
             }
         }
         if (with.contains(REDIS)) {
@@ -145,7 +147,7 @@ public final class ComponentSteps {
                                         : "those the backup also has are kept as they are and listed (--redis-replace replaces them)"));
                     }
                 }
-            } else {
+            } else if (c.kind.equals(STORAGE)) {
                 try (StorageTarget target = storageTarget(c)) {
                     target.preflight();
                 }
@@ -167,7 +169,7 @@ public final class ComponentSteps {
                                 + " keys per database): a drill restores into a scratch Redis only; empty it or point drill.redis elsewhere");
                     }
                 }
-            } else {
+            } else if (c.kind.equals(STORAGE)) {
                 Path dir = scratchDirectory(c);
                 if (Files.isDirectory(dir)) {
                     try (var entries = Files.list(dir)) {
@@ -303,7 +305,7 @@ public final class ComponentSteps {
     public String emptyScratch(List<Journal.ComponentTarget> components) {
         List<String> emptied = new ArrayList<>();
         for (Journal.ComponentTarget c : components) {
-            if (!c.started) {
+            if (!c.started || c.kind.equals(CONFIG)) {
                 continue;
             }
             if (c.kind.equals(REDIS)) {

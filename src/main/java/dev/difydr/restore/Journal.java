@@ -59,6 +59,8 @@ public final class Journal {
     public List<TargetDatabase> databases = new ArrayList<>();
     /** Redis and file storages restored with {@code --with}; REPLACE/overwrite only when asked, strict privkeys on request. */
     public List<ComponentTarget> components = new ArrayList<>();
+    /** Where {@code --with config} re-creates the backup's ConfigMaps and Secrets: Dify's namespace unless {@code --config-namespace}. */
+    public String configNamespace;
     public boolean redisReplace;
     public boolean storageOverwrite;
     public boolean strict;
@@ -66,6 +68,8 @@ public final class Journal {
     public List<String> untouchedWorkloads = new ArrayList<>();
     public List<EnvChange> changes = new ArrayList<>();
     public List<String> smokeChecks = new ArrayList<>();
+    /** SECRET_KEY, DB_* and REDIS_* of Dify's containers now against the backup's, by name ("DB_HOST: same"); never a value. */
+    public List<String> configComparison = new ArrayList<>();
     public List<String> warnings = new ArrayList<>();
     public List<StepRecord> steps = new ArrayList<>();
     public List<SmokeResult> smoke = new ArrayList<>();
@@ -114,8 +118,8 @@ public final class Journal {
     }
 
     /**
-     * A Redis snapshot or a file storage of the backup and where it goes. The target is described, not stored: its
-     * connection settings (and secrets) are read from the configuration again on resume.
+     * A Redis snapshot, a file storage or the Kubernetes configuration of the backup, and where it goes. The target is
+     * described, not stored: its connection settings (and secrets) are read from the configuration again on resume.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static final class ComponentTarget {
@@ -129,6 +133,8 @@ public final class Journal {
         public boolean restored;
         public String detail;
         public Double seconds;
+        /** For {@code config}: the ConfigMaps and Secrets this run created ("Secret/name"); a drill deletes only these. */
+        public List<String> created;
 
         public ComponentTarget() {
         }

@@ -4,6 +4,7 @@ import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.config.Config;
 import dev.difydr.config.PostgresConfig;
+import dev.difydr.kube.ConfigSnapshot;
 import dev.difydr.kube.DatabaseEnv;
 import dev.difydr.kube.Permissions;
 import dev.difydr.kube.RestoreLock;
@@ -86,6 +87,9 @@ final class Preflight {
         j.components.addAll(parts.plan(request.with()));
         PodTargetCheck.check(j, parts.targets(), client, namespace);
         parts.preflight(j.components, j.redisReplace, j.warnings);
+        if (request.with().contains(ComponentSteps.CONFIG)) {
+            j.components.add(new ConfigSteps(repository, m, client).plan(j.configNamespace, false));
+        }
         DatabaseSteps.checkFree(restore, j.databases, "Name the new copies with --target-database SOURCE=NAME (once per database,"
                 + " e.g. --target-database dify=dify_r2 --target-database dify_plugin=dify_plugin_r2), or drop the existing one"
                 + " if it is an unused copy from an earlier restore");
@@ -103,6 +107,7 @@ final class Preflight {
             }
         }
         compareSchema(j, m, settings);
+        compareConfig(j, m);
         j.smokeChecks.clear();
         j.smokeChecks.addAll(new SmokeStep(config, client).describe());
         if (j.smokeChecks.isEmpty()) {
@@ -153,6 +158,34 @@ final class Preflight {
             }
         } catch (KubernetesClientException e) {
             log.debug("cannot list HorizontalPodAutoscalers: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * Compares SECRET_KEY, DB_* and REDIS_* of Dify's containers now with the backup's, by name, and warns loudly
+     * when SECRET_KEY changed. A backup without its configuration, or one that cannot be read, is a warning.
+     */
+    private void compareConfig(Journal j, Manifest m) {
+        j.configComparison.clear();
+        if (ConfigSteps.artifact(m).isEmpty()) {
+            return;
+        }
+        ConfigDrift.Result drift;
+        try {
+            drift = ConfigDrift.compare(new ConfigSteps(repository, m, client).read(), ConfigSnapshot.collect(client, config.kubernetes()));
+        } catch (DrException e) {
+            RestoreWorkflow.warn(j, "cannot compare Dify's SECRET_KEY, DB_* and REDIS_* settings with the backup's (" + e.getMessage() + ")");
+            return;
+        }
+        j.configComparison.addAll(drift.lines());
+        if (drift.secretKeyChanged()) {
+            String warning = "SECRET_KEY DIFFERS FROM BACKUP " + m.id() + " (" + String.join(", ", drift.secretKeyChangedIn()) + "): Dify signs"
+                    + " sessions and file URLs and encrypts system OAuth parameters with it, so on the restored data every user is logged out,"
+                    + " signed file URLs stop working and those OAuth parameters cannot be decrypted. Put the backed-up SECRET_KEY back before"
+                    + " Dify starts on the restored data (restore --with config --config-namespace NS re-creates the backed-up Secrets in NS"
+                    + " to copy it from), or accept that";
+            log.warn(warning);
+            RestoreWorkflow.warn(j, warning);
         }
     }
 

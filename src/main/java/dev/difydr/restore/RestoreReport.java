@@ -65,6 +65,13 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
                         + (j.strict ? " (--strict: a missing key fails the restore)" : " (a missing key is a warning; --strict fails)") + "\n");
             }
         }
+        for (Journal.ComponentTarget c : j.components) {
+            if (c.kind.equals(ComponentSteps.CONFIG)) {
+                sb.append(step.apply("restore-config")).append("create the backup's ConfigMaps and Secrets that do not exist in namespace ")
+                        .append(j.configNamespace).append("; none is overwritten\n");
+                sb.append("       ").append(c.artifact).append(" -> ").append(c.target).append(": ").append(c.detail).append('\n');
+            }
+        }
         sb.append(step.apply("rewire")).append('\n');
         for (EnvChange c : j.changes) {
             sb.append("       ").append(c.describe()).append('\n');
@@ -81,10 +88,11 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
         }
         sb.append(step.apply("finish")).append("on any failure after scale-down: stop the writers, rewire back, scale back to the\n");
         sb.append("                        recorded replicas, smoke-check the old state. No database is dropped")
-                .append(j.components.isEmpty() ? ".\n" : ";\n                        restored Redis keys and files are not removed.\n");
+                .append(j.components.isEmpty() ? ".\n" : ";\n                        restored Redis keys, files, ConfigMaps and Secrets are not removed.\n");
         if (!j.untouchedWorkloads.isEmpty()) {
             sb.append("Not touched: ").append(String.join(", ", j.untouchedWorkloads)).append('\n');
         }
+        comparison(sb);
         warnings(sb);
         sb.append("Run it with the same arguments and --yes instead of --plan.\n");
         return sb.toString();
@@ -124,6 +132,7 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
                 j.notUndone.forEach(n -> sb.append("  - ").append(n).append('\n'));
             }
         }
+        comparison(sb);
         warnings(sb);
         switch (j.state) {
             case COMPLETED -> sb.append("Dify now reads ").append(String.join(", ", j.databases.stream().map(d -> d.target).toList()))
@@ -152,6 +161,13 @@ public record RestoreReport(@JsonUnwrapped Journal journal, String localJournal,
         for (SmokeResult r : results) {
             sb.append("  ").append(title).append(' ').append(r.ok() ? "ok  " : "FAIL").append(' ').append(r.name()).append(": ")
                     .append(r.detail()).append(" (").append(r.attempts()).append(" attempts)\n");
+        }
+    }
+
+    private void comparison(StringBuilder sb) {
+        if (!journal.configComparison.isEmpty()) {
+            sb.append("Dify's settings now, compared with the backup's (values are never shown):\n");
+            journal.configComparison.forEach(c -> sb.append("  ").append(c).append('\n'));
         }
     }
 

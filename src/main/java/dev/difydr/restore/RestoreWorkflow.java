@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Restores a backup into Dify on Kubernetes: preflight, record, scale down, restore into fresh databases, validate,
- * [restore Redis and storage,] rewire, scale up to the recorded replicas, smoke checks, finish — and on any failure
+ * [restore Redis, storage and Dify's ConfigMaps and Secrets,] rewire, scale up to the recorded replicas, smoke checks, finish — and on any failure
  * after the scale-down began, roll back. This class only sequences the steps and keeps the journal: every step is
  * journaled before and after it runs, so {@link #resume} continues an interrupted restore and {@link #rollback}
  * undoes one. The live databases are never dropped or written.
@@ -48,10 +48,17 @@ public final class RestoreWorkflow {
      * What the operator asked for. {@code targetDatabases} holds {@code NAME} (for the main database) or
      * {@code SOURCE=NAME} entries; {@code targetHost} is {@code HOST[:PORT]}; {@code replicas} overrides recorded counts;
      * {@code with} adds {@code redis} and/or {@code storage}, whose keys are replaced and files overwritten only when
-     * asked; {@code strict} turns a missing tenant private key (or an unrestorable Redis key) into a failure.
+     * asked, and {@code config}, the backup's ConfigMaps and Secrets re-created where they do not exist in
+     * {@code configNamespace} (Dify's namespace when null); {@code strict} turns a missing tenant private key (or an
+     * unrestorable Redis key) into a failure.
      */
     public record Request(String backup, List<String> targetDatabases, String targetHost, boolean readData, Map<String, Integer> replicas,
-                          Set<String> with, boolean redisReplace, boolean storageOverwrite, boolean strict) {
+                          Set<String> with, boolean redisReplace, boolean storageOverwrite, boolean strict, String configNamespace) {
+
+        public Request(String backup, List<String> targetDatabases, String targetHost, boolean readData, Map<String, Integer> replicas,
+                       Set<String> with, boolean redisReplace, boolean storageOverwrite, boolean strict) {
+            this(backup, targetDatabases, targetHost, readData, replicas, with, redisReplace, storageOverwrite, strict, null);
+        }
     }
 
     public RestoreWorkflow(Config config, Repository repository, KubernetesClient client, JournalStore journals,
@@ -85,6 +92,16 @@ public final class RestoreWorkflow {
         j.redisReplace = request.redisReplace();
         j.storageOverwrite = request.storageOverwrite();
         j.strict = request.strict();
+        if (request.configNamespace() != null && !request.configNamespace().matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+            throw new DrException(Failure.USAGE, "--config-namespace '" + request.configNamespace() + "' is not a namespace name"
+                    + " (lower-case letters, digits and '-', at most 63)");
+        }
+        if (request.with().contains(ComponentSteps.CONFIG)) {
+            j.configNamespace = request.configNamespace() != null ? request.configNamespace() : kube.namespace();
+        } else if (request.configNamespace() != null) {
+            throw new DrException(Failure.USAGE, "--config-namespace says where --with config re-creates the backup's ConfigMaps and Secrets:"
+                    + " add --with config");
+        }
         Preflight preflight = new Preflight(config, repository, client, progress, m -> components(j, m));
         new Steps(j.steps, () -> { }, listener, clock).run("preflight", () -> preflight.run(j, request));
         return j;
@@ -166,6 +183,8 @@ public final class RestoreWorkflow {
                 steps.run("restore-storage", () -> components(j, manifest).restoreStorage(j.components, j.storageOverwrite, j.strict,
                         mainCopy(j), j.warnings));
             }
+            j.components.stream().filter(c -> c.kind.equals(ComponentSteps.CONFIG)).findFirst().ifPresent(c ->
+                    steps.run("restore-config", () -> new ConfigSteps(repository, manifest, client).restore(c, j.configNamespace, () -> save(j))));
             steps.run("rewire", () -> rewire(j));
             steps.run("scale-up", () -> scaling().start(j, true, Set.of()));
             steps.run("smoke-checks", () -> smoke().run(j.smoke));

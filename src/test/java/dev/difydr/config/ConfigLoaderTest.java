@@ -47,6 +47,7 @@ class ConfigLoaderTest {
         assertThat(c.restore().target().host()).isEqualTo("pg-new.example");
         assertThat(c.drill().databases()).containsEntry("dify", "dify_drill");
         assertThat(c.drill().maxRpoSeconds()).isEqualTo(93600L);
+        assertThat(c.drill().namespace()).isEqualTo("dify-drill");
     }
 
     @Test
@@ -55,7 +56,7 @@ class ConfigLoaderTest {
                 kubernetes: {namespace: dify, workloads: [{name: dify-api, role: apii}], pollSeconds: 0}
                 smoke: {api: "dify-api:5001"}
                 restore: {jobs: 0, target: {port: 70000}}
-                drill: {maxRtoSeconds: -1}
+                drill: {maxRtoSeconds: -1, namespace: dify}
                 """);
 
         assertThat(p).contains("kubernetes.workloads[0].role: 'apii' must be one of [api, worker, beat, plugin-daemon, web, sandbox, other]")
@@ -63,7 +64,8 @@ class ConfigLoaderTest {
                 .contains("smoke.api: 'dify-api:5001' must be an http(s) URL")
                 .contains("restore.jobs: 0 is out of range")
                 .contains("restore.target.port: port 70000 is out of range")
-                .contains("drill.maxRtoSeconds: -1 must be a positive number of seconds");
+                .contains("drill.maxRtoSeconds: -1 must be a positive number of seconds")
+                .contains("drill.namespace: a drill re-creates the backup's ConfigMaps and Secrets in a scratch namespace, not in Dify's own (dify)");
         assertThat(problems(MINIMAL + "kubernetes: {namespace: dify}\n")).contains("name the Helm release (kubernetes.release) or list the Deployments");
         assertThat(problems(MINIMAL + "smoke: {api: 'http://a:5001', appKey: k, appKeySecret: {name: s}}\n"
                 + "drill: {smoke: {api: 'http://b:5001', appKeySecret: {name: s, key: k}}}\n"))

@@ -109,7 +109,7 @@ class DrillComponentsIT {
         }
         assertThat(TreeSnapshot.of(scratchDir)).isEqualTo(storageBackedUp);
         String md = Files.readString(tb.repository.resolve("dify/drills/" + report.get("id").asText() + "/report.md"));
-        assertThat(md).contains("## Redis and file storage", "| redis redis |", "| storage app | directory " + scratchDir + " (kept)");
+        assertThat(md).contains("## Redis, file storage and configuration", "| redis redis |", "| storage app | directory " + scratchDir + " (kept)");
     }
 
     @Test

@@ -20,6 +20,14 @@ class PermissionsTest {
     @Test
     void theRefusalHintNamesWhatEveryRestoreNeedsAndNotTheOptionalRules() {
         assertThat(Permissions.restoreSummary()).contains("get/create/delete on leases", "get/patch on secrets")
-                .doesNotContain("pods/exec", "horizontalpodautoscalers");
+                .doesNotContain("pods/exec", "horizontalpodautoscalers", "get/create/delete on configmaps", "get/create/delete on secrets");
+    }
+
+    @Test
+    void theRoleGrantsReCreatingConfigurationAndARestoreAsksOnlyForWhatItUses() {
+        assertThat(Permissions.roleYaml("dify"))
+                .contains("  - {apiGroups: [\"\"], resources: [\"configmaps\"], verbs: [\"get\", \"create\", \"delete\"]}\n")
+                .contains("  - {apiGroups: [\"\"], resources: [\"secrets\"], verbs: [\"get\", \"create\", \"delete\"]}\n");
+        assertThat(Permissions.SECRETS_WRITE.only("get", "create").verbs()).containsExactly("get", "create");
     }
 }

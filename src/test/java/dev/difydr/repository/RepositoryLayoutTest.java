@@ -16,6 +16,7 @@ class RepositoryLayoutTest {
     void keysFollowTheDocumentedLayout() {
         assertThat(layout.manifest(id)).isEqualTo("prod/backups/20261122T060000Z-k3m9qa/manifest.json");
         assertThat(layout.postgresDump(id, "dify_plugin")).isEqualTo("prod/backups/20261122T060000Z-k3m9qa/postgres/dify_plugin.dump.zst");
+        assertThat(layout.encrypted(layout.kubernetesResources(id))).isEqualTo("prod/backups/20261122T060000Z-k3m9qa/kubernetes/resources.json.zst.enc");
     }
 
     @Test

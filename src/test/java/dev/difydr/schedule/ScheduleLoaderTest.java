@@ -118,7 +118,7 @@ class ScheduleLoaderTest {
                 + "  - " + dir.resolve("d.yaml") + ": cron: minute field '61': 61 is out of range 0-59\n"
                 + "  - " + dir.resolve("d.yaml") + ": strict: only for job drill, not backup\n"
                 + "  - " + dir.resolve("d.yaml") + ": retention: only for job prune, not backup\n"
-                + "  - " + dir.resolve("d.yaml") + ": components[1]: 'reddis' must be one of postgres, redis, storage; did you mean 'redis'?\n"
+                + "  - " + dir.resolve("d.yaml") + ": components[1]: 'reddis' must be one of postgres, redis, storage, kubernetes; did you mean 'redis'?\n"
                 + "  - " + dir.resolve("d.yaml") + ": retention: names no keep rule; give at least one of keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly, keepWithin (or leave retention out to use the configuration's)\n"
                 + "  - " + dir.resolve("e.yaml") + ": not valid YAML: while parsing a flow sequence; expected ',' or ']', but got <stream end> (line 1)");
     }
