@@ -26,6 +26,11 @@ public final class ClusterClient {
                 .withConnectionTimeout(10_000)
                 .withRequestRetryBackoffLimit(3)
                 .build();
+        if (k.getMasterUrl() != null && k.getMasterUrl().startsWith("http://")) {
+            // Over plain HTTP (kubectl proxy) the JDK client would try an h2c upgrade, which some servers leave unanswered;
+            // over TLS HTTP/2 is negotiated by ALPN.
+            k.setHttp2Disable(true);
+        }
         return new KubernetesClientBuilder().withConfig(k).build();
     }
 }
