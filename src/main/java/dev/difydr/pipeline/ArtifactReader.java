@@ -143,6 +143,7 @@ public final class ArtifactReader {
         if (!a.encrypted()) {
             return stored;
         }
+        GcmWarmUp.ensure();
         InputStream plain = keyring.decrypt(stored, a.keyId(), Keyring.artifactContext(deployment, backupId, a.path()));
         return new FilterInputStream(plain) {
             @Override
