@@ -4,8 +4,12 @@ import dev.difydr.backup.BackupComponents;
 import dev.difydr.config.CompressionConfig;
 import dev.difydr.config.Config;
 import dev.difydr.config.ConfigLoader;
+import dev.difydr.crypto.KeysetFile;
+import dev.difydr.crypto.Keyring;
 import dev.difydr.pipeline.ArtifactPipeline;
+import dev.difydr.pipeline.ArtifactReader;
 import dev.difydr.pipeline.Progress;
+import dev.difydr.pipeline.Stored;
 import dev.difydr.repository.Artifact;
 import dev.difydr.repository.Json;
 import dev.difydr.repository.Manifest;
@@ -19,6 +23,7 @@ import dev.difydr.store.file.FileObjectStore;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -27,13 +32,15 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
 /**
  * Run once at build time under {@code -XX:ArchiveClassesAtExit}: walks the paths a backup takes (command line,
- * configuration, S3 and file stores, the pipeline, manifests, the JDBC driver, Jedis and the RDB reader) without any server, so that the
- * class-data-sharing archive holds the classes a real run loads. Not part of the command line.
+ * configuration, S3 and file stores, the pipeline, manifests, the JDBC driver, Jedis and the RDB reader) and those of
+ * encryption and of reading artifacts back, without any server, so that the class-data-sharing archive holds the
+ * classes a real run loads. Not part of the command line.
  */
 public final class CdsTraining {
     private CdsTraining() {
@@ -63,6 +70,32 @@ public final class CdsTraining {
             rdb.write((int) (crc >>> (8 * i)));
         }
         new RdbReader(new ByteArrayInputStream(rdb.toByteArray()), true).read(e -> { });
+    }
+
+    /**
+     * The paths of an encrypted repository and of every reader: a keyset file written and read back, an artifact
+     * encrypted through the pipeline, both artifacts re-read as verify and restore do, a manifest sealed and opened.
+     */
+    private static void trainEncryption(ObjectStore files, byte[] plain, Artifact clear) throws IOException {
+        Keyring keyring = new Keyring(KeysetFile.parse(new KeysetFile(Keyring.generate(), Map.of(), null).write(), null, "training").keyset());
+        String backupId = "20260101T000000Z-aaaaaa";
+        String path = "a/b.zst.enc";
+        Stored stored;
+        try (Upload upload = files.create(path);
+             ArtifactPipeline.PlainSink sink = new ArtifactPipeline(CompressionConfig.DEFAULT).open(upload, Progress.none(),
+                     new ArtifactPipeline.Encryption(keyring, Keyring.artifactContext("cds-training", backupId, path)))) {
+            sink.write(plain, 0, plain.length);
+            stored = sink.finish();
+            upload.commit();
+        }
+        Artifact encrypted = new Artifact("a", "postgres", path, stored.plainBytes(), stored.storedBytes(), stored.storedSha256(),
+                stored.plainSha256(), "zstd", Keyring.ALGORITHM, keyring.primaryId());
+        ArtifactReader reader = new ArtifactReader(files, "cds-training", keyring);
+        for (Artifact a : List.of(clear, encrypted)) {
+            reader.reread(backupId, a, OutputStream.nullOutputStream(), Progress.none(), true).requireMatches(a);
+        }
+        byte[] document = "{}".getBytes(StandardCharsets.UTF_8);
+        keyring.opens(keyring.seal("manifest", document), "manifest", document);
     }
 
     private static void train() throws Exception {
@@ -96,6 +129,7 @@ public final class CdsTraining {
                         stored.plainBytes(), stored.storedBytes(), stored.storedSha256(), stored.plainSha256(), "zstd", "none", null)), null, null, null, null, null);
                 Json.MAPPER.readValue(Json.MAPPER.writeValueAsBytes(m), Manifest.class);
                 files.list("");
+                trainEncryption(files, plain, m.artifacts().get(0));
             }
         } finally {
             try (Stream<Path> walk = Files.walk(dir)) {

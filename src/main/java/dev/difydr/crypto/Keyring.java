@@ -2,11 +2,11 @@ package dev.difydr.crypto;
 
 import com.google.crypto.tink.KeyStatus;
 import com.google.crypto.tink.KeysetHandle;
-import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.StreamingAead;
 import com.google.crypto.tink.streamingaead.AesGcmHkdfStreamingKey;
 import com.google.crypto.tink.streamingaead.PredefinedStreamingAeadParameters;
 import com.google.crypto.tink.streamingaead.StreamingAeadConfig;
+import com.google.crypto.tink.subtle.AesGcmHkdfStreaming;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.config.EncryptionConfig;
@@ -190,6 +190,11 @@ public final class Keyring {
         return ("dify-dr artifact\0" + deployment + "\0" + backupId + "\0" + path).getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * The primitive of key {@code keyId} itself, not through a keyset: the key is chosen by id already, and a keyset's
+     * decrypting stream, which could try several keys, would keep every ciphertext byte until its first read returned
+     * (a buffer of two segments when that read asks for 1 MiB) and copy every byte once more.
+     */
     private StreamingAead aead(long keyId) {
         return byId.computeIfAbsent(keyId, id -> {
             for (int i = 0; i < keyset.size(); i++) {
@@ -199,9 +204,7 @@ public final class Keyring {
                         break;
                     }
                     try {
-                        return KeysetHandle.newBuilder()
-                                .addEntry(KeysetHandle.importKey(e.getKey()).withFixedId(e.getId()).makePrimary())
-                                .build().getPrimitive(RegistryConfiguration.get(), StreamingAead.class);
+                        return AesGcmHkdfStreaming.create((AesGcmHkdfStreamingKey) e.getKey());
                     } catch (GeneralSecurityException ex) {
                         throw new DrException(Failure.INTERNAL, "cannot use key " + id + ": " + ex.getMessage(), ex);
                     }

@@ -65,6 +65,9 @@ public final class ArtifactPipeline {
             this.stored = new HashingOutputStream(sink);
             this.progress = progress;
             int workers = compression.workers() == 0 ? Runtime.getRuntime().availableProcessors() : compression.workers();
+            if (encryption != null) {
+                GcmWarmUp.ensure();
+            }
             // Closing zstd ends its frame and then, when encrypting, the last segment; never the sink.
             OutputStream compressed = encryption == null ? new NonClosing(stored)
                     : encryption.keyring().encrypt(new NonClosing(stored), encryption.associatedData());

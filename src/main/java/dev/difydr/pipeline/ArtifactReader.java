@@ -49,27 +49,25 @@ public final class ArtifactReader {
     }
 
     /**
-     * The reverse of the pipeline over {@code stored}: reads it to its end, hashing it on a read-ahead thread, decrypts
-     * and decompresses it into {@code plainSink}, hashing the plain bytes when {@code hashPlain} (a restore may leave
-     * that out: matching stored bytes are exactly the plain bytes that were backed up, and zstd checks its own content
-     * checksum). Bytes that do not decrypt or decompress are a finding ({@link Reread#contentError()}), not an exception;
-     * a failure to read the stored bytes or to write the plain ones is thrown.
+     * The reverse of the pipeline over {@code stored}: reads it to its end on a read-ahead thread, which hashes the
+     * stored bytes and decrypts them, and decompresses them into {@code plainSink}, hashing the plain bytes when
+     * {@code hashPlain} (a restore may leave that out: matching stored bytes are exactly the plain bytes that were backed
+     * up, and zstd checks its own content checksum). Bytes that do not decrypt or decompress are a finding
+     * ({@link Reread#contentError()}), not an exception; a failure to read the stored bytes or to write the plain ones
+     * is thrown.
      */
     public Reread reread(InputStream stored, String backupId, Artifact a, OutputStream plainSink, Progress progress, boolean hashPlain)
             throws IOException {
         requireReadable(a);
-        MessageDigest storedDigest = HashingOutputStream.sha256();
-        long[] storedBytes = {0};
+        StoredTap tap = new StoredTap(stored, progress);
         MessageDigest plainDigest = hashPlain ? HashingOutputStream.sha256() : null;
         long plainBytes = 0;
         String contentError = null;
-        try (ReadAhead ahead = new ReadAhead(stored, (chunk, n) -> {
-            storedDigest.update(chunk, 0, n);
-            storedBytes[0] += n;
-            progress.advance(n);
-        })) {
+        // Decryption runs on the read-ahead thread with the hashing of the stored bytes: this thread's core is left to
+        // zstd, the plain hash and the sink.
+        try (ReadAhead ahead = new ReadAhead(readAheadSource(tap, backupId, a))) {
             NonClosingInput in = new NonClosingInput(ahead);
-            try (InputStream plain = new ZstdInputStreamNoFinalizer(decrypted(in, backupId, a))) {
+            try (InputStream plain = new ZstdInputStreamNoFinalizer(in)) {
                 byte[] buffer = new byte[BUFFER];
                 int n;
                 while ((n = plain.read(buffer)) > 0) {
@@ -95,8 +93,43 @@ public final class ArtifactReader {
             // The rest is hashed even after such an error: a changed stored sha256 is the more precise finding.
             in.drain();
         }
-        return new Reread(storedBytes[0], HexFormat.of().formatHex(storedDigest.digest()), plainBytes,
+        return new Reread(tap.count, HexFormat.of().formatHex(tap.digest.digest()), plainBytes,
                 plainDigest == null ? null : HexFormat.of().formatHex(plainDigest.digest()), contentError);
+    }
+
+    /**
+     * What the read-ahead thread reads: the stored bytes through {@code tap}, decrypted when {@code a} is encrypted,
+     * and in any case to their end, so that every stored byte is hashed even when decryption stops early.
+     */
+    private InputStream readAheadSource(StoredTap tap, String backupId, Artifact a) throws IOException {
+        if (!a.encrypted()) {
+            return tap;
+        }
+        return new FilterInputStream(decrypted(tap, backupId, a)) {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n;
+                try {
+                    n = in.read(b, off, len);
+                } catch (DecryptFailure e) {
+                    if (tap.failure != null) {
+                        throw tap.failure;  // not the bytes: reading them failed
+                    }
+                    tap.drain();
+                    throw e;
+                }
+                if (n < 0) {
+                    tap.drain();
+                }
+                return n;
+            }
+        };
     }
 
     /** The plain bytes of artifact {@code a}, for a consumer that reads a stream (a tar, an RDB); see {@link VerifiedPlainInput}. */
@@ -143,6 +176,7 @@ public final class ArtifactReader {
         if (!a.encrypted()) {
             return stored;
         }
+        GcmWarmUp.ensure();
         InputStream plain = keyring.decrypt(stored, a.keyId(), Keyring.artifactContext(deployment, backupId, a.path()));
         return new FilterInputStream(plain) {
             @Override
@@ -200,6 +234,80 @@ public final class ArtifactReader {
     }
 
     /**
+     * The stored bytes as the read-ahead thread reads them: counted, hashed and reported to the progress; a failure to
+     * read them is thrown (and kept) as {@link ReadAhead.Failed}, so that it is never taken for bytes that do not decrypt.
+     */
+    private static final class StoredTap extends FilterInputStream {
+        final MessageDigest digest = HashingOutputStream.sha256();
+        private final Progress progress;
+        long count;
+        ReadAhead.Failed failure;
+
+        StoredTap(InputStream stored, Progress progress) {
+            super(stored);
+            this.progress = progress;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n;
+            try {
+                n = in.read(b, off, len);
+            } catch (IOException e) {
+                failure = new ReadAhead.Failed(e);
+                throw failure;
+            }
+            if (n > 0) {
+                digest.update(b, off, n);
+                count += n;
+                progress.advance(n);
+            }
+            return n;
+        }
+
+        /** Through {@link #read}, so that skipped bytes are hashed too. */
+        @Override
+        public long skip(long n) throws IOException {
+            byte[] scratch = new byte[(int) Math.min(Math.max(n, 0), 64 * 1024)];
+            long left = n;
+            while (left > 0) {
+                int r = read(scratch, 0, (int) Math.min(left, scratch.length));
+                if (r < 0) {
+                    break;
+                }
+                left -= r;
+            }
+            return n - Math.max(left, 0);
+        }
+
+        /** Every byte is hashed once: a reader that wants to read some again must buffer them itself. */
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+
+        @Override
+        public void mark(int limit) {
+        }
+
+        @Override
+        public void reset() throws IOException {
+            throw new IOException("mark/reset not supported");
+        }
+
+        /** Reads and hashes what is left. */
+        void drain() throws IOException {
+            transferTo(OutputStream.nullOutputStream());
+        }
+    }
+
+    /**
      * Keeps zstd's close from stopping the read-ahead, which must go on to the end so that every stored byte is
      * hashed, even after a decompression error.
      */
@@ -213,6 +321,8 @@ public final class ArtifactReader {
                 in.transferTo(OutputStream.nullOutputStream());
             } catch (ReadAhead.Failed e) {
                 throw e.getCause();
+            } catch (DecryptFailure e) {
+                // after a decompression error: the first finding is the one reported
             }
         }
 

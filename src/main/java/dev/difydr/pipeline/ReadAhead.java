@@ -4,13 +4,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.function.ObjIntConsumer;
 
 /**
- * Reads a stream on a thread of its own, hands every chunk to an observer there (a digest: hashing the stored bytes
- * then costs the reader's core, not the decompressor's), and serves the chunks in order through a bounded queue.
- * {@value #CHUNKS} buffers of {@value #CHUNK} bytes circulate between the two threads, so nothing is allocated per
- * chunk. A read failure is rethrown to the consumer as {@link Failed}, so that it is never mistaken for bad data.
+ * Reads a stream on a thread of its own and serves the chunks in order through a bounded queue: whatever the stream
+ * does as it is read (hashing the stored bytes, decrypting them) then costs the reader's core, not the
+ * decompressor's. {@value #CHUNKS} buffers of {@value #CHUNK} bytes circulate between the two threads, so nothing is
+ * allocated per chunk. A read failure is rethrown to the consumer as {@link Failed}, so that it is never mistaken for
+ * bad data; bytes that do not decrypt ({@link ArtifactReader.DecryptFailure}) are rethrown as they are, once the
+ * chunks before them have been served.
  */
 final class ReadAhead extends InputStream {
     private static final int CHUNK = 1 << 20;
@@ -41,7 +42,7 @@ final class ReadAhead extends InputStream {
     private record Chunk(byte[] bytes, int length) {
     }
 
-    ReadAhead(InputStream source, ObjIntConsumer<byte[]> observer) {
+    ReadAhead(InputStream source) {
         for (int i = 0; i < CHUNKS; i++) {
             free.add(new byte[CHUNK]);
         }
@@ -53,10 +54,11 @@ final class ReadAhead extends InputStream {
                     if (n <= 0) {
                         break;
                     }
-                    observer.accept(buffer, n);
                     queue.put(new Chunk(buffer, n));
                 }
                 queue.put(END);
+            } catch (Failed | ArtifactReader.DecryptFailure e) {
+                offer(e);
             } catch (IOException e) {
                 offer(new Failed(e));
             } catch (InterruptedException e) {
@@ -92,9 +94,9 @@ final class ReadAhead extends InputStream {
             ended = true;
             return false;
         }
-        if (next instanceof Failed f) {
+        if (next instanceof IOException e) {
             ended = true;
-            throw f;
+            throw e;
         }
         Chunk c = (Chunk) next;
         if (current != null) {

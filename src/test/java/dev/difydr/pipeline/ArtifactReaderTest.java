@@ -88,6 +88,8 @@ class ArtifactReaderTest {
             Artifact forged = withStored(w.artifact, bad);
             ArtifactReader.Reread r = reader.reread(new ByteArrayInputStream(bad), BACKUP, forged, OutputStream.nullOutputStream(), Progress.none(), true);
             assertThat(r.contentError()).startsWith("does not decrypt under key " + keyring.primaryId());
+            assertThat(r.storedBytes()).as("the rest is still hashed").isEqualTo(bad.length);
+            assertThat(r.storedSha256()).isEqualTo(sha256(bad));
             assertThatThrownBy(() -> r.requireMatches(forged)).isInstanceOfSatisfying(DrException.class, e -> {
                 assertThat(e.failure()).isEqualTo(Failure.VERIFY);
                 assertThat(e.getMessage()).contains(PATH);
@@ -97,6 +99,22 @@ class ArtifactReaderTest {
                     in.readToEnd();
                 }
             }).isInstanceOfSatisfying(DrException.class, e -> assertThat(e.getMessage()).contains(PATH).contains("does not decrypt"));
+        }
+    }
+
+    @Test
+    void aFailureToReadAnEncryptedArtifactIsThrownNotTakenForBadBytes() throws Exception {
+        Written w = write(plain, keyring, "prod", BACKUP, PATH);
+        ArtifactReader reader = new ArtifactReader(null, "prod", keyring);
+        for (int cut : new int[] {0, 20, SEGMENT + 1000}) {
+            InputStream failing = new java.io.SequenceInputStream(new ByteArrayInputStream(w.bytes, 0, cut), new InputStream() {
+                @Override
+                public int read() throws IOException {
+                    throw new IOException("connection reset");
+                }
+            });
+            assertThatThrownBy(() -> reader.reread(failing, BACKUP, w.artifact, OutputStream.nullOutputStream(), Progress.none(), true))
+                    .as("cut after %d bytes", cut).isInstanceOf(IOException.class).hasMessage("connection reset");
         }
     }
 
