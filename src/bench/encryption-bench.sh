@@ -24,7 +24,9 @@
 #   3. restore:              dify-dr drill ID --keep, as in restore-bench.sh: a scratch database restored with
 #                            pg_restore --jobs=JOBS from a temp file the artifact is decrypted (E) and decompressed
 #                            into, then validated; the scratch database is dropped by this script, not timed.
-#                            The ratio is taken on the drill's restore-databases step and on the whole process.
+#                            The ratio is taken on the drill's restore-databases step and on the whole process;
+#                            the part of the step before pg_restore starts (dify-dr's log line "decompressed into
+#                            ... in N s") is shown too: encryption changes nothing in what pg_restore does.
 #   ratio = median(E) / median(P) of the whole process's wall time       target <= 1.05 for each phase
 #   peak RSS: max over the runs of each side; E - P                       target <= 16 MiB
 # The ratio of the median CPU times (user + system of the dify-dr process) is printed too: on a shared machine the
@@ -143,13 +145,14 @@ dify_dr() { # $1 = side, $2 = run name, $3... = command
   LAST_CPU=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.2f", u + s }' "$tv")
 }
 
-declare -A SECS CPUS RSS INNER BACKUP_ID STORED PLAIN
+declare -A SECS CPUS RSS INNER DECOMPRESS BACKUP_ID STORED PLAIN
 record() { # $1 = series
   SECS[$1]+="$LAST_SECONDS "
   CPUS[$1]+="$LAST_CPU "
   RSS[$1]+="$LAST_RSS_KB "
   INNER[$1]+="${LAST_INNER:-} "
-  LAST_INNER=
+  DECOMPRESS[$1]+="${LAST_DECOMPRESS:-} "
+  LAST_INNER= LAST_DECOMPRESS=
 }
 
 run_backup() { # $1 = side, $2 = run name
@@ -182,6 +185,8 @@ run_restore() { # $1 = side, $2 = run name
   how=$(jq -r '.databases[] | "\(.method), \(.jobs) jobs"' "$json")
   [[ $how == "parallel from a temp file, $JOBS jobs" ]] || die "$2: dify-dr restored '$how', not in parallel from a temp file with $JOBS jobs"
   LAST_INNER=$(jq '.steps[] | select(.name == "restore-databases") | .seconds' "$json")
+  # dify-dr's own part of that step, before pg_restore starts: reading, decrypting and decompressing into the temp file
+  LAST_DECOMPRESS=$(sed -nE 's/.* decompressed into .* in ([0-9.]+) s; pg_restore .*/\1/p' "$WORK/logs/$2.stderr" | head -1)
   for d in $(jq -r '.databases[].target' "$json"); do drop_db "$d"; done
 }
 
@@ -239,6 +244,10 @@ summary() { # phase, description, target
   d=$(( $(rss_mib "$p-E") - $(rss_mib "$p-P") ))
   echo "  ratio E/P of the medians, wall time (whole process)   $r   target <= $3   $(verdict "$r" "$3")"
   if [[ -n ${rin:-} ]]; then echo "  ratio E/P of the medians, $what   $rin"; fi
+  if [[ -n ${DECOMPRESS[$p-P]// /} ]]; then
+    echo "     of which read, decrypt (E) and decompress into the temp file, before pg_restore: plain $(echo "${DECOMPRESS[$p-P]}" | median)s (${DECOMPRESS[$p-P]% }), encrypted $(echo "${DECOMPRESS[$p-E]}" | median)s (${DECOMPRESS[$p-E]% })"
+    echo "  ratio E/P of the medians, temp file written   $(ratio "$(echo "${DECOMPRESS[$p-E]}" | median)" "$(echo "${DECOMPRESS[$p-P]}" | median)")   (dify-dr's own part of the restore; pg_restore's is the same bytes on both sides)"
+  fi
   echo "  ratio E/P of the medians, CPU time of dify-dr   $rc   (for information: less sensitive to other load on the machine)"
   echo "  peak RSS E - P   $d MiB   target <= 16   $(verdict "$d" 16)"
 }

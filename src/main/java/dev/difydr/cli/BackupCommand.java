@@ -29,7 +29,7 @@ final class BackupCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Config config = cli.loadConfig();
-        try (Repository repository = cli.openRepository(config)) {
+        try (Repository repository = cli.openRepositoryForArtifacts(config)) {
             BackupResult result = new BackupRun(config, repository, cli::progress, Clock.systemUTC(), only,
                     () -> cli.lock(repository, RepositoryLock.Kind.BACKUP, lockWait)).run();
             cli.print(result);

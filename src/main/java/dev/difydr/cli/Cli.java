@@ -9,6 +9,7 @@ import dev.difydr.Version;
 import dev.difydr.config.Config;
 import dev.difydr.config.ConfigLoader;
 import dev.difydr.crypto.Keyring;
+import dev.difydr.pipeline.GcmWarmUp;
 import dev.difydr.kube.ClusterClient;
 import dev.difydr.observe.JobRecorder;
 import dev.difydr.pipeline.Progress;
@@ -134,6 +135,17 @@ public final class Cli {
                     + " set encryption.keyset (see runbooks/encryption.md)");
         }
         return new Repository(Stores.open(config.repository()), config.deployment(), keyring);
+    }
+
+    /**
+     * {@link #openRepository} for a command that reads or writes artifacts: with {@code encryption} configured, AES-GCM
+     * is warmed up meanwhile on a thread of its own ({@link GcmWarmUp}), so that the first artifact waits less for it.
+     */
+    Repository openRepositoryForArtifacts(Config config) {
+        if (config.encryption() != null) {
+            GcmWarmUp.start();
+        }
+        return openRepository(config);
     }
 
     /** Takes the repository lock a command of this kind needs, waiting up to {@code --lock-wait}. */

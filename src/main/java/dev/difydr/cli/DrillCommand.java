@@ -42,7 +42,7 @@ final class DrillCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Config config = cli.loadConfig();
-        try (Repository repository = cli.openRepository(config);
+        try (Repository repository = cli.openRepositoryForArtifacts(config);
              RepositoryLock lock = cli.lock(repository, RepositoryLock.Kind.DRILL, lockWait)) {
             DrillReport report = new DrillRun(config, repository, cli::progress, StepListener.NONE, Clock.systemUTC()).run(id, keep, readData, strict);
             cli.print(report);

@@ -107,7 +107,7 @@ final class RestoreCommand implements Callable<Integer> {
         if (dataDirectory != null) {
             return restoreDataDirectory(config);
         }
-        try (Repository repository = cli.openRepository(config);
+        try (Repository repository = mode.plan || mode.rollback != null ? cli.openRepository(config) : cli.openRepositoryForArtifacts(config);
              // a plan reads only the manifest, and a rollback no artifact: neither waits for a prune
              RepositoryLock lock = mode.plan || mode.rollback != null ? null : cli.lock(repository, RepositoryLock.Kind.RESTORE, lockWait);
              KubernetesClient client = cli.kubernetesClient(config)) {
@@ -149,7 +149,7 @@ final class RestoreCommand implements Callable<Integer> {
             throw new DrException(Failure.USAGE, "--data-directory takes only the backup id: it extracts a physical backup into a new"
                     + " directory and changes nothing else");
         }
-        try (Repository repository = cli.openRepository(config);
+        try (Repository repository = cli.openRepositoryForArtifacts(config);
              RepositoryLock lock = cli.lock(repository, RepositoryLock.Kind.RESTORE, lockWait)) {
             PostgresPhysicalRestore.Result result = new PostgresPhysicalRestore(repository, cli::progress).restore(id, dataDirectory);
             cli.print(result);

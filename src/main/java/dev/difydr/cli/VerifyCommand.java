@@ -29,7 +29,7 @@ final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Config config = cli.loadConfig();
-        try (Repository repository = cli.openRepository(config);
+        try (Repository repository = readData ? cli.openRepositoryForArtifacts(config) : cli.openRepository(config);
              RepositoryLock lock = cli.lock(repository, RepositoryLock.Kind.VERIFY, lockWait)) {
             VerifyResult result = new VerifyRun(repository, cli::progress).run(id, readData);
             cli.print(result);

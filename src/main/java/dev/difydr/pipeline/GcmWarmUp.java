@@ -18,26 +18,39 @@ import org.slf4j.LoggerFactory;
  * be encrypted (or decrypted) at about 80 MB/s instead of more than 1 GB/s. So small AES-GCM operations under a
  * throwaway all-zero key are run in rounds, each followed by a probe that encrypts and decrypts 256 KiB the way Tink
  * does, until the probe runs at compiled speed (or after {@value #MAX_ROUNDS} rounds, on a JVM that will not compile
- * them). Once per process, before the first artifact stream; it typically takes 0.1 to 0.2 s.
+ * them). Once per process, on a thread of its own: commands that read or write artifacts start it as soon as they
+ * have their configuration, so that it overlaps their start (connecting, checking, reading the manifest), and the first
+ * artifact stream waits for what is left of it. It typically takes 0.1 to 0.4 s.
  */
-final class GcmWarmUp {
+public final class GcmWarmUp {
     private static final Logger log = LoggerFactory.getLogger(GcmWarmUp.class);
     private static final int OPERATIONS_PER_ROUND = 2000;
     private static final int OPERATION_BYTES = 64;
     private static final int PROBE_BYTES = 256 * 1024;
     /** Compiled, the probe encrypts and decrypts its 256 KiB in about 0.15 ms; interpreted, in about 7. */
     private static final long PROBE_FAST_NANOS = 600_000;
-    private static final int MAX_ROUNDS = 10;
-    private static boolean done;
+    private static final int MAX_ROUNDS = 25;
+    private static Thread thread;
 
     private GcmWarmUp() {
     }
 
-    /** Returns once AES-GCM runs compiled, or the warm-up gave up; once per process. */
-    static synchronized void ensure() {
-        if (!done) {
-            done = true;
-            run();
+    /** Starts the warm-up, unless it was started before. */
+    public static synchronized Thread start() {
+        if (thread == null) {
+            thread = new Thread(GcmWarmUp::run, "gcm-warm-up");
+            thread.setDaemon(true);
+            thread.start();
+        }
+        return thread;
+    }
+
+    /** Returns once AES-GCM runs compiled or the warm-up gave up, starting it if need be; an interrupt ends the wait only. */
+    static void ensure() {
+        try {
+            start().join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
