@@ -75,21 +75,7 @@ bench_generate_db
 # the keyset and the two configurations
 KEYSET=$WORK/keyset.json
 log "generating a keyset in $KEYSET"
-cat >"$WORK/GenKeyset.java" <<'EOF'
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-
-/** Writes a new dify-dr keyset file of one AES256_GCM_HKDF_1MB key, readable by its owner only. */
-public class GenKeyset {
-    public static void main(String[] args) throws Exception {
-        Path out = Path.of(args[0]);
-        Files.createFile(out, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(out, new dev.difydr.crypto.KeysetFile(dev.difydr.crypto.Keyring.generate(), java.util.Map.of(), null).write());
-    }
-}
-EOF
-java -cp "$JAR" "$WORK/GenKeyset.java" "$KEYSET" >"$WORK/logs/keyset.log" 2>&1 || { cat "$WORK/logs/keyset.log" >&2; die "cannot generate a keyset"; }
+java -jar "$JAR" keys generate --out "$KEYSET" >"$WORK/logs/keyset.log" 2>&1 || { cat "$WORK/logs/keyset.log" >&2; die "cannot generate a keyset"; }
 
 TEMP_DIR=$WORK/out/restore-tmp
 mkdir -p "$TEMP_DIR"
