@@ -105,13 +105,7 @@ public final class ArtifactReader {
         if (!a.encrypted()) {
             return tap;
         }
-        return new FilterInputStream(decrypted(tap, backupId, a)) {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
+        return new ObservedInput(decrypted(tap, backupId, a)) {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 int n;
@@ -237,7 +231,7 @@ public final class ArtifactReader {
      * The stored bytes as the read-ahead thread reads them: counted, hashed and reported to the progress; a failure to
      * read them is thrown (and kept) as {@link ReadAhead.Failed}, so that it is never taken for bytes that do not decrypt.
      */
-    private static final class StoredTap extends FilterInputStream {
+    private static final class StoredTap extends ObservedInput {
         final MessageDigest digest = HashingOutputStream.sha256();
         private final Progress progress;
         long count;
@@ -246,12 +240,6 @@ public final class ArtifactReader {
         StoredTap(InputStream stored, Progress progress) {
             super(stored);
             this.progress = progress;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
@@ -269,36 +257,6 @@ public final class ArtifactReader {
                 progress.advance(n);
             }
             return n;
-        }
-
-        /** Through {@link #read}, so that skipped bytes are hashed too. */
-        @Override
-        public long skip(long n) throws IOException {
-            byte[] scratch = new byte[(int) Math.min(Math.max(n, 0), 64 * 1024)];
-            long left = n;
-            while (left > 0) {
-                int r = read(scratch, 0, (int) Math.min(left, scratch.length));
-                if (r < 0) {
-                    break;
-                }
-                left -= r;
-            }
-            return n - Math.max(left, 0);
-        }
-
-        /** Every byte is hashed once: a reader that wants to read some again must buffer them itself. */
-        @Override
-        public boolean markSupported() {
-            return false;
-        }
-
-        @Override
-        public void mark(int limit) {
-        }
-
-        @Override
-        public void reset() throws IOException {
-            throw new IOException("mark/reset not supported");
         }
 
         /** Reads and hashes what is left. */

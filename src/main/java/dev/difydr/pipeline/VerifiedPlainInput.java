@@ -3,7 +3,6 @@ package dev.difydr.pipeline;
 import dev.difydr.DrException;
 import dev.difydr.Failure;
 import dev.difydr.repository.Artifact;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,7 +16,7 @@ import org.apache.commons.io.input.BoundedInputStream;
  * manifest's, and a difference is thrown as a VERIFY failure from the read that reached the end, so that a consumer
  * never finishes successfully on damaged data. zstd checks its own content checksum on the way.
  */
-public final class VerifiedPlainInput extends FilterInputStream {
+public final class VerifiedPlainInput extends ObservedInput {
     private final Artifact artifact;
     private final DigestInputStream stored;
     private final BoundedInputStream storedCount;
@@ -47,13 +46,6 @@ public final class VerifiedPlainInput extends FilterInputStream {
     }
 
     @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
     public int read(byte[] b, int off, int len) throws IOException {
         int n;
         try {
@@ -72,26 +64,6 @@ public final class VerifiedPlainInput extends FilterInputStream {
         plainBytes += n;
         progress.advance(n);
         return n;
-    }
-
-    /** Through {@link #read}, so that skipped bytes are counted and the end is checked. */
-    @Override
-    public long skip(long n) throws IOException {
-        byte[] scratch = new byte[(int) Math.min(n, 64 * 1024)];
-        long left = n;
-        while (left > 0) {
-            int r = read(scratch, 0, (int) Math.min(left, scratch.length));
-            if (r < 0) {
-                break;
-            }
-            left -= r;
-        }
-        return n - left;
-    }
-
-    @Override
-    public boolean markSupported() {
-        return false;
     }
 
     private void check() throws IOException {
