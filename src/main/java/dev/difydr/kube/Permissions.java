@@ -20,24 +20,25 @@ public final class Permissions {
         String describe() {
             return String.join("/", verbs) + " on " + resource;
         }
-
-        /** This rule narrowed to some of its verbs, to ask for what one command uses. */
-        public Rule only(String... wanted) {
-            return new Rule(group, resource, verbs.stream().filter(List.of(wanted)::contains).toList(), restore, note);
-        }
     }
 
-    public static final Rule POD_EXEC = new Rule("", "pods/exec", List.of("create"), false,
-            "only for a storage with \"pod:\" (backup, and restore --with storage into it; a restore's preflight asks for it)");
-
     /**
-     * The backed-up ConfigMaps and Secrets re-created by {@code restore --with config} (get, create) and by a drill
-     * with {@code drill.namespace} (get, create, and delete of what it created), in the namespace they go to.
+     * A storage with {@code pod:}: before it runs {@code tar} in the pod, fabric8 reads the pod and waits for it to be
+     * ready with an informer (a list, then a watch when the pod is not ready at once); the command runs over a
+     * WebSocket that opens with a GET, which Kubernetes authorizes as {@code get} on pods/exec, and from 1.35 on
+     * ({@code AuthorizePodWebsocketUpgradeCreatePermission}) also as {@code create}.
      */
-    public static final Rule CONFIG_MAPS_WRITE = new Rule("", "configmaps", List.of("get", "create", "delete"), false,
-            "only to re-create the backed-up ConfigMaps and Secrets: restore --with config (get, create) and drill.namespace"
-                    + " (get, create, delete), in the namespace they go to");
-    public static final Rule SECRETS_WRITE = new Rule("", "secrets", List.of("get", "create", "delete"), false, null);
+    public static final List<Rule> POD_STORAGE = List.of(
+            new Rule("", "pods", List.of("get", "watch"), false,
+                    "only for a storage with \"pod:\" (backup, and restore --with storage into it; a restore's preflight asks for them):"
+                            + " the pod is read and waited for, then tar runs in it over a WebSocket, a GET (get before Kubernetes 1.35,"
+                            + " get and create from 1.35)"),
+            new Rule("", "pods/exec", List.of("get", "create"), false, null));
+
+    /** The backed-up ConfigMaps and Secrets that {@code restore --with config} re-creates where they are missing. */
+    public static final Rule CONFIG_MAPS_CREATE = new Rule("", "configmaps", List.of("create"), false,
+            "only for restore --with config, which re-creates the backed-up ConfigMaps and Secrets that are missing");
+    public static final Rule SECRETS_CREATE = new Rule("", "secrets", List.of("create"), false, null);
 
     /** Rules with {@code restore} are what every restore and its rollback use; preflight asks for each. */
     public static final List<Rule> RULES = List.of(
@@ -48,7 +49,16 @@ public final class Permissions {
             new Rule("coordination.k8s.io", "leases", List.of("get", "create", "delete"), true, null),
             new Rule("autoscaling", "horizontalpodautoscalers", List.of("list"), false,
                     "optional: lets the plan warn about HorizontalPodAutoscalers on Dify's writers"),
-            POD_EXEC, CONFIG_MAPS_WRITE, SECRETS_WRITE);
+            POD_STORAGE.get(0), POD_STORAGE.get(1), CONFIG_MAPS_CREATE, SECRETS_CREATE);
+
+    /**
+     * What a drill with {@code drill.namespace} needs there, and nowhere else: it re-creates the backed-up ConfigMaps
+     * and Secrets in that namespace and deletes what it created.
+     */
+    public static final List<Rule> DRILL_RULES = List.of(
+            new Rule("", "configmaps", List.of("get", "create", "delete"), false,
+                    "only in drill.namespace: a drill re-creates the backed-up ConfigMaps and Secrets there and deletes them after"),
+            new Rule("", "secrets", List.of("get", "create", "delete"), false, null));
 
     private final KubernetesClient client;
     private final String namespace;
@@ -93,12 +103,16 @@ public final class Permissions {
         return RULES.stream().filter(Rule::restore).map(Rule::describe).collect(Collectors.joining(", "));
     }
 
-    /** The Role (and its binding to a service account) that grants every rule in the namespace. */
+    /** The Role that grants every rule in Dify's namespace, and the one a drill needs in {@code drill.namespace}. */
     public static String roleYaml(String namespace) {
+        return role("dify-dr-restore", namespace, RULES) + "---\n" + role("dify-dr-drill", "<drill.namespace>", DRILL_RULES);
+    }
+
+    private static String role(String name, String namespace, List<Rule> rules) {
         StringBuilder sb = new StringBuilder();
         sb.append("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n");
-        sb.append("metadata: {name: dify-dr-restore, namespace: ").append(namespace).append("}\nrules:\n");
-        for (Rule r : RULES) {
+        sb.append("metadata: {name: ").append(name).append(", namespace: ").append(namespace).append("}\nrules:\n");
+        for (Rule r : rules) {
             if (r.note() != null) {
                 sb.append("  # ").append(r.note()).append('\n');
             }

@@ -65,8 +65,8 @@ public final class ConfigSteps {
     public Journal.ComponentTarget plan(String namespace, boolean drill) {
         ConfigSnapshot snapshot = read();
         Artifact a = artifact(manifest).orElseThrow();
-        Permissions.Rule[] rules = drill ? new Permissions.Rule[] {Permissions.CONFIG_MAPS_WRITE, Permissions.SECRETS_WRITE}
-                : new Permissions.Rule[] {Permissions.CONFIG_MAPS_WRITE.only("get", "create"), Permissions.SECRETS_WRITE.only("get", "create")};
+        Permissions.Rule[] rules = drill ? Permissions.DRILL_RULES.toArray(Permissions.Rule[]::new)
+                : new Permissions.Rule[] {Permissions.CONFIG_MAPS_CREATE, Permissions.SECRETS_CREATE};
         List<String> denied = new Permissions(client, namespace).missing(rules);
         if (!denied.isEmpty()) {
             throw new DrException(Failure.KUBERNETES, "re-creating the backed-up ConfigMaps and Secrets needs permission to "

@@ -27,7 +27,7 @@ final class PodTargetCheck {
             if (!ns.equals(namespace)) {
                 continue;
             }
-            List<String> missing = new Permissions(client, ns).missing(Permissions.POD_EXEC);
+            List<String> missing = new Permissions(client, ns).missing(Permissions.POD_STORAGE.toArray(Permissions.Rule[]::new));
             if (!missing.isEmpty()) {
                 throw new DrException(Failure.KUBERNETES, "restoring storage '" + c.name + "' into a pod needs permission to "
                         + String.join(", ", missing) + " in namespace " + ns);

@@ -476,7 +476,7 @@ class ChartTest {
     private static List<PolicyRule> expectedRules(boolean podExec) {
         List<PolicyRule> rules = new ArrayList<>();
         for (Permissions.Rule r : Permissions.RULES) {
-            if (podExec || !r.equals(Permissions.POD_EXEC)) {
+            if (podExec || !Permissions.POD_STORAGE.contains(r)) {
                 rules.add(new PolicyRuleBuilder().withApiGroups(r.group()).withResources(r.resource()).withVerbs(r.verbs()).build());
             }
         }

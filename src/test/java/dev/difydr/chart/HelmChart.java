@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 /** The chart in {@code charts/dify-dr}, rendered by Helm's own engine (helm-java) and read back as Kubernetes objects. */
-final class HelmChart {
+public final class HelmChart {
     static final Path DIR = Path.of("charts/dify-dr");
     static final String RELEASE = "dify-dr";
     static final String NAMESPACE = "dify-dr";
@@ -25,7 +25,7 @@ final class HelmChart {
     }
 
     /** {@code helm template dify-dr charts/dify-dr -n dify-dr -f <values>}; throws with Helm's message when it fails. */
-    static String template(String valuesYaml, Path tempDir) {
+    public static String template(String valuesYaml, Path tempDir) {
         try {
             Path values = Files.createTempFile(tempDir, "values-", ".yaml");
             Files.writeString(values, valuesYaml, StandardCharsets.UTF_8);
@@ -36,7 +36,7 @@ final class HelmChart {
     }
 
     /** Every document of a rendering, as fabric8 model objects. */
-    static List<HasMetadata> objects(String rendered) {
+    public static List<HasMetadata> objects(String rendered) {
         List<HasMetadata> out = new ArrayList<>();
         for (String doc : rendered.split("(?m)^---\\s*$")) {
             boolean empty = doc.lines().allMatch(l -> l.isBlank() || l.startsWith("#"));
@@ -47,13 +47,13 @@ final class HelmChart {
         return out;
     }
 
-    static <T extends HasMetadata> List<T> all(List<HasMetadata> objects, Class<T> kind) {
+    public static <T extends HasMetadata> List<T> all(List<HasMetadata> objects, Class<T> kind) {
         return objects.stream().filter(kind::isInstance).map(kind::cast).toList();
     }
 
     /** A YAML text as a map, e.g. a rendered configuration. */
     @SuppressWarnings("unchecked")
-    static Map<String, Object> map(String yaml) {
+    public static Map<String, Object> map(String yaml) {
         try {
             return YAML.readValue(yaml, Map.class);
         } catch (IOException e) {

@@ -24,10 +24,15 @@ class PermissionsTest {
     }
 
     @Test
-    void theRoleGrantsReCreatingConfigurationAndARestoreAsksOnlyForWhatItUses() {
-        assertThat(Permissions.roleYaml("dify"))
+    void difysNamespaceGetsCreateButNoDeleteOfConfigurationWhichOnlyTheDrillsNamespaceGets() {
+        String[] roles = Permissions.roleYaml("dify").split("---\n");
+        assertThat(roles[0]).contains("namespace: dify}")
+                .contains("  - {apiGroups: [\"\"], resources: [\"configmaps\"], verbs: [\"create\"]}\n")
+                .contains("  - {apiGroups: [\"\"], resources: [\"secrets\"], verbs: [\"create\"]}\n")
+                .doesNotContain("delete\"]}\n  - {apiGroups: [\"\"], resources: [\"secrets");
+        assertThat(roles[0].lines().filter(l -> l.contains("\"delete\"")).toList()).singleElement().asString().contains("leases");
+        assertThat(roles[1]).contains("namespace: <drill.namespace>}")
                 .contains("  - {apiGroups: [\"\"], resources: [\"configmaps\"], verbs: [\"get\", \"create\", \"delete\"]}\n")
                 .contains("  - {apiGroups: [\"\"], resources: [\"secrets\"], verbs: [\"get\", \"create\", \"delete\"]}\n");
-        assertThat(Permissions.SECRETS_WRITE.only("get", "create").verbs()).containsExactly("get", "create");
     }
 }

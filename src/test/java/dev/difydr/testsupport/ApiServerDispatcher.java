@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.fge.jsonpatch.JsonPatch;
 import com.github.fge.jsonpatch.JsonPatchException;
 import com.github.fge.jsonpatch.mergepatch.JsonMergePatch;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
 import io.fabric8.mockwebserver.http.Buffer;
@@ -82,16 +84,72 @@ final class ApiServerDispatcher extends KubernetesCrudDispatcher {
         denied.add(verbAndResource);
     }
 
+    /** The bearer token of the test's own clients (fixtures, the fake controller): never checked against a Role. */
+    static final String ADMIN_TOKEN = "test-cluster-admin";
+    /** Who every other caller (dify-dr) is, in messages. */
+    static final String USER = "system:serviceaccount:dify-dr:dify-dr";
+    /** The Roles every caller but the test's own clients is held to, by namespace; null: everything is allowed. */
+    private volatile Map<String, List<PolicyRule>> roles;
+    /** Every request of a caller held to {@link #roles}, in order. */
+    private final List<Call> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** One request of dify-dr as the server authorized it; {@code request} is null for one that needs no rule. */
+    record Call(String method, String path, Rbac.Request request, boolean allowed) {
+    }
+
+    void enforce(List<Role> granted) {
+        if (granted == null) {
+            roles = null;
+            return;
+        }
+        Map<String, List<PolicyRule>> byNamespace = new TreeMap<>();
+        granted.forEach(r -> byNamespace.computeIfAbsent(r.getMetadata().getNamespace(), n -> new ArrayList<>()).addAll(r.getRules()));
+        roles = byNamespace;
+    }
+
+    List<Call> calls() {
+        return List.copyOf(calls);
+    }
+
+    /** The rules of the Roles in {@code namespace}: a Role grants nothing outside its namespace, nor cluster-wide. */
+    private List<PolicyRule> rulesIn(String namespace) {
+        return roles.getOrDefault(namespace, List.of());
+    }
+
+    /**
+     * Authorizes a request as kube-apiserver's RBAC authorizer would with only {@link #roles} bound to the caller
+     * (see {@link Rbac}), answering 403 with the server's message when it may not; the test's own clients pass.
+     */
+    @Override
+    public MockResponse dispatch(RecordedRequest request) {
+        if (roles != null && !admin(request)) {
+            Rbac.Request attributes = Rbac.of(request.getMethod(), request.getPath());
+            List<PolicyRule> rules = attributes == null ? List.of() : rulesIn(attributes.namespace());
+            boolean allowed = attributes == null || Rbac.allows(rules, attributes);
+            calls.add(new Call(request.getMethod(), request.getPath(), attributes, allowed));
+            if (!allowed) {
+                return status(403, "Forbidden", Rbac.forbidden(rules, attributes, USER), null);
+            }
+        }
+        return super.dispatch(request);
+    }
+
+    private static boolean admin(RecordedRequest request) {
+        return ("Bearer " + ADMIN_TOKEN).equals(request.getHeader("Authorization"));
+    }
+
     /**
      * A SelfSubjectAccessReview is answered, not stored, as kube-apiserver does (registry/authorization/
      * selfsubjectaccessreview/rest.go): the spec comes back with {@code status.allowed}. Everything is allowed but
-     * what a test denied.
+     * what a test denied, and, for a caller held to a Role, what the Role does not grant.
      */
-    private MockResponse review(ObjectNode body) {
+    private MockResponse review(ObjectNode body, boolean admin) {
         JsonNode attributes = body.path("spec").path("resourceAttributes");
         String resource = attributes.path("resource").asText() + (attributes.path("subresource").asText().isEmpty() ? ""
                 : "/" + attributes.path("subresource").asText());
-        boolean allowed = !denied.contains(attributes.path("verb").asText() + " " + resource);
+        String verb = attributes.path("verb").asText();
+        boolean allowed = !denied.contains(verb + " " + resource) && (admin || roles == null || Rbac.allows(
+                rulesIn(attributes.path("namespace").asText()), verb, attributes.path("group").asText(), resource, attributes.path("name").asText()));
         body.putObject("status").put("allowed", allowed);
         return json(201, body);
     }
@@ -119,7 +177,7 @@ final class ApiServerDispatcher extends KubernetesCrudDispatcher {
                 return status(400, "BadRequest", "the object could not be decoded: " + e.getMessage(), null);
             }
             if ("SelfSubjectAccessReview".equals(body.path("kind").asText())) {
-                return review(body);
+                return review(body, admin(request));
             }
             if (isDeployment(body)) {
                 body.putObject("status");

@@ -3,6 +3,7 @@ package dev.difydr.testsupport;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -17,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -44,8 +46,8 @@ public final class KubeCluster implements AutoCloseable {
         this.server = server;
         this.dispatcher = dispatcher;
         this.url = url;
-        this.client = newClient(url);
-        this.controller = new FakeController(newClient(url), NAMESPACE);
+        this.client = newClient(url, ApiServerDispatcher.ADMIN_TOKEN);
+        this.controller = new FakeController(newClient(url, ApiServerDispatcher.ADMIN_TOKEN), NAMESPACE);
     }
 
     public static KubeCluster start() {
@@ -60,9 +62,11 @@ public final class KubeCluster implements AutoCloseable {
         return cluster;
     }
 
-    private static KubernetesClient newClient(String url) {
+    /** A client with {@code token}: the test's own clients carry the token that no Role restricts. */
+    private static KubernetesClient newClient(String url, String token) {
         Config config = new ConfigBuilder(Config.empty())
                 .withMasterUrl(url)
+                .withOauthToken(token)
                 .withNamespace(NAMESPACE)
                 .withHttp2Disable(true)
                 .build();
@@ -95,6 +99,32 @@ public final class KubeCluster implements AutoCloseable {
     /** From now on, access reviews answer that this permission ("patch configmaps", "create pods/exec") is missing. */
     public void deny(String verbAndResource) {
         dispatcher.deny(verbAndResource);
+    }
+
+    /**
+     * From now on, every caller but this class's own clients (so dify-dr, in or out of this JVM) is held to
+     * {@code roles}, as if they were bound to its ServiceAccount (each in its own namespace, nothing cluster-wide), and
+     * its requests are recorded; null lifts it.
+     */
+    public void enforce(List<Role> roles) {
+        dispatcher.enforce(roles);
+    }
+
+    /** Each request of a caller held to the Roles, as "METHOD path -> checks" with "REFUSED" for a refused one. */
+    public List<String> calls() {
+        return dispatcher.calls().stream().map(c -> c.method() + " " + c.path() + " -> "
+                + (c.request() == null ? "no rule needed" : String.join(", ", c.request().checks())) + (c.allowed() ? "" : " REFUSED")).toList();
+    }
+
+    /** The checks ("verb resource[.group]") of the calls held to the Roles, each once, allowed or not. */
+    public java.util.Set<String> checks() {
+        return dispatcher.calls().stream().filter(c -> c.request() != null).flatMap(c -> c.request().checks().stream())
+                .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+    }
+
+    /** The calls the Roles refused. */
+    public List<String> refused() {
+        return calls().stream().filter(c -> c.endsWith(" REFUSED")).toList();
     }
 
     @FunctionalInterface

@@ -5,19 +5,25 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.difydr.DrException;
 import dev.difydr.Failure;
+import dev.difydr.kube.Permissions;
+import dev.difydr.testsupport.Rbac;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodListBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.server.mock.OutputStreamMessage;
 import io.fabric8.kubernetes.client.server.mock.StatusStreamMessage;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -91,6 +97,31 @@ class PodStorageTest {
     }
 
     @Test
+    void everyCallOfABackupFromAPodIsOneTheChartsRoleGrantsWithPodStorage() throws Exception {
+        pods(pod("api-1", "Running"));
+        server.expect().get().withPath(EXEC).andUpgradeToWebSocket().open()
+                .waitFor(50).andEmit(new OutputStreamMessage(new String(emptyTar(), StandardCharsets.ISO_8859_1)))
+                .waitFor(100).andEmit(new StatusStreamMessage(0))
+                .done().once();
+        storage().preflight();
+        storage().writeTar(new ByteArrayOutputStream());
+
+        List<PolicyRule> role = Permissions.RULES.stream().map(r -> new PolicyRuleBuilder().withApiGroups(r.group())
+                .withResources(r.resource()).withVerbs(r.verbs()).build()).toList();
+        List<String> checks = new ArrayList<>();
+        for (int i = server.getRequestCount(); i > 0; i--) {
+            RecordedRequest request = server.takeRequest(1, TimeUnit.SECONDS);
+            Rbac.Request attributes = Rbac.of(request.getMethod(), request.getPath());
+            checks.addAll(attributes.checks());
+            assertThat(Rbac.allows(role, attributes)).as("%s %s needs %s", request.getMethod(), request.getPath(), attributes.checks()).isTrue();
+        }
+        assertThat(checks).contains("list pods", "get pods", "get pods/exec", "create pods/exec");
+        List<PolicyRule> withoutPodStorage = Permissions.RULES.stream().filter(r -> !Permissions.POD_STORAGE.contains(r))
+                .map(r -> new PolicyRuleBuilder().withApiGroups(r.group()).withResources(r.resource()).withVerbs(r.verbs()).build()).toList();
+        assertThat(Rbac.allows(withoutPodStorage, Rbac.of("GET", EXEC))).isFalse();
+    }
+
+    @Test
     void aFailingTarFailsTheBackup() {
         pods(pod("api-1", "Running"));
         server.expect().get().withPath(EXEC).andUpgradeToWebSocket().open()
@@ -113,6 +144,9 @@ class PodStorageTest {
         for (Pod p : pods) {
             // the client reads the pod before an exec, to wait until it is ready
             server.expect().get().withPath("/api/v1/namespaces/dify/pods/" + p.getMetadata().getName()).andReturn(200, p).always();
+            // and waits for it to be ready with an informer: a list of it, then a watch unless the list shows it ready
+            server.expect().get().withPath("/api/v1/namespaces/dify/pods?fieldSelector=metadata.name%3D" + p.getMetadata().getName())
+                    .andReturn(200, new PodListBuilder().withNewMetadata().withResourceVersion("1").endMetadata().withItems(p).build()).always();
         }
     }
 
