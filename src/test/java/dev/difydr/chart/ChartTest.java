@@ -471,6 +471,102 @@ class ChartTest {
                 .hasMessageContaining("job");
     }
 
+    @Test
+    void everyPodRunsACommandLineDifyDrParsesAndFindsItsConfigurationSecretsAndWritableDirectoriesWhereItLooks() {
+        String encrypted = withConfig("""
+                  encryption: {keyset: "${file:/var/run/secrets/dify-dr-keyset/keyset.json}", passphrase: "${env:DIFY_DR_KEYSET_PASSPHRASE}"}
+                """) + "encryption: {existingSecret: dify-dr-keyset, key: prod.json, passphraseSecret: {name: dify-dr-keyset-passphrase, key: passphrase}}\n";
+        String envSecrets = IMAGE + """
+                config:
+                  repository: {url: "oss://dify-backups/dr", oss: {endpoint: "https://oss-cn-hangzhou.aliyuncs.com"}}
+                  postgres: {host: pg.dify.svc, password: "${env:PGPASSWORD}"}
+                  redis: {host: redis.dify.svc, password: "${env:REDIS_PASSWORD}"}
+                  kubernetes: {namespace: dify, release: dify}
+                repository: {existingSecret: dify-dr-oss}
+                extraEnv:
+                  - {name: PGPASSWORD, valueFrom: {secretKeyRef: {name: dify-pg, key: password}}}
+                  - {name: REDIS_PASSWORD, valueFrom: {secretKeyRef: {name: dify-redis, key: password}}}
+                """;
+        for (String values : List.of(IMAGE + CONFIG, encrypted, envSecrets, IMAGE + CONFIG + "scheduler: {mode: daemon}\n",
+                encrypted + "fleet: [{name: prod, namespace: dify-prod, release: dify}, {name: eu, namespace: dify-eu}]\n",
+                IMAGE + CONFIG + "restore: {args: [restore, 20261122T060000Z-k3m9qa, --yes, --with, storage]}\n")) {
+            assertPodsFindWhatTheyNeed(render(values));
+        }
+        // the check sees a reference to a file no volume holds, and a variable no one sets
+        assertThatThrownBy(() -> assertPodsFindWhatTheyNeed(render(withConfig("  smoke: {appKey: \"${file:/var/run/secrets/dify-smoke/key}\"}\n"))))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("/var/run/secrets/dify-smoke/key");
+        assertThatThrownBy(() -> assertPodsFindWhatTheyNeed(render(IMAGE + CONFIG.replace("${file:/var/run/secrets/dify-dr/redis-password}", "${env:REDIS_PASSWORD}"))))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("REDIS_PASSWORD");
+    }
+
+    /**
+     * Each pod's container: a command line dify-dr's parser accepts; every mount with its volume and every volume
+     * mounted, each path once; {@code DIFY_DR_CONFIG} a key of the configuration Secret mounted at its directory; every
+     * {@code ${file:…}} of that configuration a file of a Secret mounted read-only (an item of it, when the volume picks
+     * items), every {@code ${env:…}} a variable of the container (or possibly of an envFrom Secret); HOME and
+     * XDG_STATE_HOME on a writable emptyDir; the daemon's schedules directory its ConfigMap.
+     */
+    private static void assertPodsFindWhatTheyNeed(List<HasMetadata> objects) {
+        Map<String, Secret> rendered = new java.util.HashMap<>();
+        all(objects, Secret.class).forEach(s -> rendered.put(s.getMetadata().getName(), s));
+        List<PodSpec> pods = podSpecs(objects);
+        assertThat(pods).isNotEmpty();
+        for (PodSpec pod : pods) {
+            Container c = container(pod);
+            String[] args = c.getArgs().toArray(String[]::new);
+            assertThat(new picocli.CommandLine(new dev.difydr.cli.Cli()).parseArgs(args).errors()).as(c.getArgs().toString()).isEmpty();
+            Set<String> paths = new HashSet<>();
+            for (VolumeMount m : c.getVolumeMounts()) {
+                volume(pod, m.getName());
+                assertThat(paths.add(m.getMountPath())).as("two mounts at " + m.getMountPath()).isTrue();
+            }
+            for (Volume v : pod.getVolumes()) {
+                assertThat(c.getVolumeMounts()).as("volume " + v.getName() + " mounted").anyMatch(m -> m.getName().equals(v.getName()));
+            }
+            Path configFile = Path.of(env(c, "DIFY_DR_CONFIG"));
+            Volume configVolume = volume(pod, mount(c, configFile.getParent().toString()).getName());
+            Secret configSecret = rendered.get(configVolume.getSecret().getSecretName());
+            assertThat(configSecret).as("the configuration Secret " + configVolume.getSecret().getSecretName()).isNotNull();
+            String config = configSecret.getStringData().get(configFile.getFileName().toString());
+            assertThat(config).as(configFile + " is a key of " + configSecret.getMetadata().getName()).isNotNull();
+            java.util.regex.Matcher ref = java.util.regex.Pattern.compile("\\$\\{(file|env):([^}]+)}").matcher(config);
+            while (ref.find()) {
+                String target = ref.group(2);
+                if (ref.group(1).equals("env")) {
+                    assertThat(c.getEnv().stream().anyMatch(e -> e.getName().equals(target)) || !c.getEnvFrom().isEmpty())
+                            .as("${env:" + target + "}: set in the container").isTrue();
+                    continue;
+                }
+                VolumeMount holder = mountHolding(c, Path.of(target));
+                assertThat(holder).as("${file:" + target + "}: on a mounted volume").isNotNull();
+                assertThat(holder.getReadOnly()).as(target + " mounted read-only").isTrue();
+                Volume v = volume(pod, holder.getName());
+                assertThat(v.getSecret()).as(target + " from a Secret").isNotNull();
+                String relative = Path.of(holder.getMountPath()).relativize(Path.of(target)).toString();
+                if (v.getSecret().getItems() != null && !v.getSecret().getItems().isEmpty()) {
+                    assertThat(v.getSecret().getItems()).as("${file:" + target + "}: an item of " + v.getName())
+                            .anyMatch(i -> i.getPath().equals(relative));
+                }
+            }
+            for (String writable : List.of("HOME", "XDG_STATE_HOME")) {
+                VolumeMount holder = mountHolding(c, Path.of(env(c, writable)));
+                assertThat(holder).as(writable + " on a mounted volume").isNotNull();
+                assertThat(holder.getReadOnly()).as(writable + " writable").isNotEqualTo(Boolean.TRUE);
+                assertThat(volume(pod, holder.getName()).getEmptyDir()).as(writable + " on an emptyDir").isNotNull();
+            }
+            int schedules = c.getArgs().indexOf("--schedules");
+            if (schedules >= 0) {
+                assertThat(volume(pod, mount(c, c.getArgs().get(schedules + 1)).getName()).getConfigMap()).isNotNull();
+            }
+        }
+    }
+
+    /** The mount whose directory holds {@code path} (the deepest one), or null. */
+    private static VolumeMount mountHolding(Container c, Path path) {
+        return c.getVolumeMounts().stream().filter(m -> path.startsWith(m.getMountPath()))
+                .max(java.util.Comparator.comparingInt(m -> m.getMountPath().length())).orElse(null);
+    }
+
     // --- expectations
 
     private static List<PolicyRule> expectedRules(boolean podExec) {
