@@ -195,6 +195,97 @@ class ChartTest {
     }
 
     @Test
+    void aPodStorageInAnotherNamespaceGetsARoleThereWithOnlyThePodRules() {
+        String values = IMAGE + CONFIG.replace("- {name: app, bucket: {url: \"s3://dify-files/prod\"}}",
+                "- {name: app, bucket: {url: \"s3://dify-files/prod\"}}\n    - {name: plugins, pod: {namespace: files, selector: app=plugin, path: /app/storage}}");
+        List<HasMetadata> objects = render(values);
+        assertThat(all(objects, Role.class)).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+                .containsExactlyInAnyOrder("dify/dify-dr", "files/dify-dr-pod-storage");
+        Role files = one(all(objects, Role.class), "dify-dr-pod-storage");
+        assertThat(files.getRules()).isEqualTo(podStorageRules());
+        assertThat(files.getRules()).extracting(PolicyRule::getResources).containsExactlyInAnyOrder(List.of("pods"), List.of("pods/exec"));
+        // no pod storage in Dify's namespace: no pods/exec there
+        assertThat(one(all(objects, Role.class), "dify-dr").getRules()).isEqualTo(expectedRules(false));
+        RoleBinding binding = one(all(objects, RoleBinding.class), "dify-dr-pod-storage");
+        assertThat(binding.getMetadata().getNamespace()).isEqualTo("files");
+        assertThat(binding.getRoleRef().getKind()).isEqualTo("Role");
+        assertThat(binding.getRoleRef().getName()).isEqualTo("dify-dr-pod-storage");
+        assertThat(binding.getSubjects()).singleElement().satisfies(s -> {
+            assertThat(s.getKind()).isEqualTo("ServiceAccount");
+            assertThat(s.getName()).isEqualTo("dify-dr");
+            assertThat(s.getNamespace()).isEqualTo(HelmChart.NAMESPACE);
+        });
+        assertNothingClusterWide(objects);
+
+        // one Role per namespace, however many storages are there; restore.storage counts; rbac.create: false, none
+        String several = withConfig("""
+                  restore:
+                    storage:
+                      - {name: plugins, pod: {namespace: files, selector: app=plugin-restore, path: /app/storage}}
+                      - {name: app, pod: {namespace: uploads, selector: app=api, path: /app/api/storage}}
+                """).replace("- {name: app, bucket: {url: \"s3://dify-files/prod\"}}",
+                "- {name: app, bucket: {url: \"s3://dify-files/prod\"}}\n    - {name: plugins, pod: {namespace: files, selector: app=plugin, path: /app/storage}}");
+        List<HasMetadata> many = render(several);
+        assertThat(all(many, Role.class)).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+                .containsExactlyInAnyOrder("dify/dify-dr", "files/dify-dr-pod-storage", "uploads/dify-dr-pod-storage");
+        assertThat(all(many, RoleBinding.class)).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+                .containsExactlyInAnyOrder("dify/dify-dr", "files/dify-dr-pod-storage", "uploads/dify-dr-pod-storage");
+        assertThat(all(render(several + "rbac: {create: false}\n"), Role.class)).isEmpty();
+    }
+
+    @Test
+    void aPodStorageInDifysNamespaceAddsNoRoleAndOneWithoutNamespaceIsWhereDifyDrLooks() {
+        String inDify = IMAGE + CONFIG.replace("- {name: app, bucket: {url: \"s3://dify-files/prod\"}}",
+                "- {name: app, pod: {selector: app=api, path: /app/api/storage}}\n    - {name: plugins, pod: {namespace: dify, selector: app=plugin, path: /app/storage}}");
+        List<HasMetadata> objects = render(inDify);
+        assertThat(all(objects, Role.class)).singleElement().satisfies(r -> {
+            assertThat(r.getMetadata().getNamespace()).isEqualTo("dify");
+            assertThat(r.getRules()).isEqualTo(expectedRules(true));
+        });
+        assertThat(all(objects, RoleBinding.class)).hasSize(1);
+
+        // without kubernetes.namespace dify-dr looks for the pod in namespace dify, not in the release's namespace
+        String noKubernetes = IMAGE + """
+                config:
+                  repository: {url: "file:///var/backups/dify"}
+                  storage: [{name: app, pod: {selector: app=api, path: /app/api/storage}}]
+                """;
+        List<HasMetadata> defaulted = render(noKubernetes);
+        assertThat(all(defaulted, Role.class)).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+                .containsExactlyInAnyOrder(HelmChart.NAMESPACE + "/dify-dr", "dify/dify-dr-pod-storage");
+        assertThat(one(all(defaulted, Role.class), "dify-dr").getRules()).isEqualTo(expectedRules(false));
+    }
+
+    @Test
+    void aFleetInstallsPodStorageInAnotherNamespaceGetsItsOwnRoleThere() {
+        String values = IMAGE + CONFIG + """
+                fleet:
+                  - name: prod
+                    namespace: dify-prod
+                    release: dify
+                    config: {storage: [{name: app, pod: {selector: app=api, path: /app/api/storage}}]}
+                  - name: eu
+                    namespace: dify-eu
+                    release: dify
+                    config: {storage: [{name: app, pod: {namespace: files-eu, selector: app=api, path: /app/api/storage}}]}
+                  - name: us
+                    namespace: dify-us
+                    release: dify
+                    config: {storage: [{name: app, pod: {namespace: files-eu, selector: app=api-us, path: /app/api/storage}}]}
+                """;
+        List<HasMetadata> objects = render(values);
+        assertThat(all(objects, Role.class)).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+                .containsExactlyInAnyOrder("dify-prod/dify-dr-prod", "dify-eu/dify-dr-eu", "files-eu/dify-dr-eu-pod-storage",
+                        "dify-us/dify-dr-us", "files-eu/dify-dr-us-pod-storage");
+        assertThat(one(all(objects, Role.class), "dify-dr-prod").getRules()).isEqualTo(expectedRules(true));
+        assertThat(one(all(objects, Role.class), "dify-dr-eu").getRules()).isEqualTo(expectedRules(false));
+        assertThat(one(all(objects, Role.class), "dify-dr-eu-pod-storage").getRules()).isEqualTo(podStorageRules());
+        assertThat(one(all(objects, RoleBinding.class), "dify-dr-us-pod-storage").getRoleRef().getName()).isEqualTo("dify-dr-us-pod-storage");
+        assertThat(one(all(objects, RoleBinding.class), "dify-dr-us-pod-storage").getMetadata().getLabels()).containsEntry("dify-dr/install", "us");
+        assertNothingClusterWide(objects);
+    }
+
+    @Test
     void difyNamespaceDefaultsToTheReleaseNamespaceAndMustAgreeWithTheConfiguration() {
         String noKubernetes = IMAGE + "config: {repository: {url: \"file:///var/backups/dify\"}}\n";
         assertThat(one(all(render(noKubernetes), Role.class), "dify-dr").getMetadata().getNamespace()).isEqualTo(HelmChart.NAMESPACE);
@@ -573,6 +664,17 @@ class ChartTest {
         List<PolicyRule> rules = new ArrayList<>();
         for (Permissions.Rule r : Permissions.RULES) {
             if (podExec || !r.equals(Permissions.POD_EXEC)) {
+                rules.add(new PolicyRuleBuilder().withApiGroups(r.group()).withResources(r.resource()).withVerbs(r.verbs()).build());
+            }
+        }
+        return rules;
+    }
+
+    /** What a pod storage needs in its namespace: the rules of {@link Permissions#RULES} on pods, and pods/exec. */
+    private static List<PolicyRule> podStorageRules() {
+        List<PolicyRule> rules = new ArrayList<>();
+        for (Permissions.Rule r : Permissions.RULES) {
+            if (r.equals(Permissions.POD_EXEC) || r.group().isEmpty() && r.resource().equals("pods")) {
                 rules.add(new PolicyRuleBuilder().withApiGroups(r.group()).withResources(r.resource()).withVerbs(r.verbs()).build());
             }
         }
