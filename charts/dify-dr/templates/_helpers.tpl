@@ -66,16 +66,20 @@ Returns YAML {schedules: [...]}.
 {{- toYaml (dict "schedules" $list) -}}
 {{- end -}}
 
-{{/* Whether a configuration names a pod storage (pods/exec needed): "true" or "". */}}
-{{- define "dify-dr.hasPodStorage" -}}
-{{- $found := false -}}
-{{- range (.storage | default list) -}}
-{{- if and (kindIs "map" .) .pod -}}{{- $found = true -}}{{- end -}}
+{{/*
+The namespaces of a configuration's pod storages (the storage and restore.storage entries with pod:), each where
+dify-dr looks for the pod: pod.namespace, else kubernetes.namespace, else dify (dify-dr's default). Returns YAML
+{namespaces: [...]}, distinct and sorted.
+*/}}
+{{- define "dify-dr.podStorageNamespaces" -}}
+{{- $default := ((get . "kubernetes") | default dict).namespace | default "dify" -}}
+{{- $found := list -}}
+{{- range concat (.storage | default list) ((.restore | default dict).storage | default list) -}}
+{{- if and (kindIs "map" .) (kindIs "map" .pod) -}}
+{{- $found = append $found (.pod.namespace | default $default) -}}
 {{- end -}}
-{{- range ((.restore | default dict).storage | default list) -}}
-{{- if and (kindIs "map" .) .pod -}}{{- $found = true -}}{{- end -}}
 {{- end -}}
-{{- if $found -}}true{{- end -}}
+{{- toYaml (dict "namespaces" ($found | uniq | sortAlpha)) -}}
 {{- end -}}
 
 {{/*
@@ -95,7 +99,8 @@ arrives as the key "true". dify-dr has no key "true", so it is put back under `o
 The Dify installs this release serves, as YAML {installs: [...]}: one built from the top-level values, or one per
 fleet entry. Each has name ("" for the single install), namespace (Dify's), prefix (of its object names),
 restoreName, config (the rendered configuration, or null with an existing Secret), configSecret, createConfig,
-schedules, offset (minutes added to the schedules' minute field) and podExec.
+schedules, offset (minutes added to the schedules' minute field), podExec (pods/exec in Dify's namespace) and
+podNamespaces (the other namespaces a pod storage of the configuration is in).
 */}}
 {{- define "dify-dr.installs" -}}
 {{- $root := . -}}
@@ -134,8 +139,9 @@ schedules, offset (minutes added to the schedules' minute field) and podExec.
 {{- end -}}
 {{- end -}}
 {{- $prefix := printf "%s-%s" $full $f.name -}}
+{{- $podNamespaces := (fromYaml (include "dify-dr.podStorageNamespaces" $cfg)).namespaces -}}
 {{- $podExec := $root.Values.rbac.podExec -}}
-{{- if kindIs "invalid" $podExec -}}{{- $podExec = eq (include "dify-dr.hasPodStorage" $cfg) "true" -}}{{- end -}}
+{{- if kindIs "invalid" $podExec -}}{{- $podExec = has $f.namespace $podNamespaces -}}{{- end -}}
 {{- $spread := int $root.Values.fleetSpreadMinutes -}}
 {{- $offset := 0 -}}
 {{- if gt $spread 0 -}}{{- $offset = mod (atoi (adler32sum $f.name)) $spread -}}{{- end -}}
@@ -149,7 +155,8 @@ schedules, offset (minutes added to the schedules' minute field) and podExec.
       "createConfig" (empty $secret)
       "schedules" ($f.schedules | default $root.Values.schedules | default $default)
       "offset" $offset
-      "podExec" $podExec) -}}
+      "podExec" $podExec
+      "podNamespaces" (without $podNamespaces $f.namespace)) -}}
 {{- end -}}
 {{- else -}}
 {{- $cfg := deepCopy (.Values.config | default dict) -}}
@@ -158,11 +165,13 @@ schedules, offset (minutes added to the schedules' minute field) and podExec.
 {{- if and .Values.difyNamespace $configured (ne .Values.difyNamespace $configured) -}}
 {{- fail (printf "difyNamespace '%s' differs from config.kubernetes.namespace '%s': the Role would not be where dify-dr looks; make them equal" .Values.difyNamespace $configured) -}}
 {{- end -}}
+{{- $namespace := .Values.difyNamespace | default $configured | default .Release.Namespace -}}
+{{- $podNamespaces := (fromYaml (include "dify-dr.podStorageNamespaces" $cfg)).namespaces -}}
 {{- $podExec := .Values.rbac.podExec -}}
-{{- if kindIs "invalid" $podExec -}}{{- $podExec = eq (include "dify-dr.hasPodStorage" $cfg) "true" -}}{{- end -}}
+{{- if kindIs "invalid" $podExec -}}{{- $podExec = has $namespace $podNamespaces -}}{{- end -}}
 {{- $installs = append $installs (dict
       "name" ""
-      "namespace" (.Values.difyNamespace | default $configured | default .Release.Namespace)
+      "namespace" $namespace
       "prefix" $full
       "restoreName" (printf "%s-restore" .Release.Name)
       "config" (ternary nil $cfg (not (empty .Values.existingConfigSecret)))
@@ -170,7 +179,8 @@ schedules, offset (minutes added to the schedules' minute field) and podExec.
       "createConfig" (empty .Values.existingConfigSecret)
       "schedules" (.Values.schedules | default $default)
       "offset" 0
-      "podExec" $podExec) -}}
+      "podExec" $podExec
+      "podNamespaces" (without $podNamespaces $namespace)) -}}
 {{- end -}}
 {{- range $installs -}}
 {{- if and .config $root.Values.encryption.existingSecret (not (get (get .config "encryption" | default dict) "keyset")) -}}

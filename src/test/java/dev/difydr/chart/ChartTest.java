@@ -195,6 +195,97 @@ class ChartTest {
     }
 
     @Test
+    void aPodStorageInAnotherNamespaceGetsARoleThereWithOnlyThePodRules() {
+        String values = IMAGE + CONFIG.replace("- {name: app, bucket: {url: \"s3://dify-files/prod\"}}",
+                "- {name: app, bucket: {url: \"s3://dify-files/prod\"}}\n    - {name: plugins, pod: {namespace: files, selector: app=plugin, path: /app/storage}}");
+        List<HasMetadata> objects = render(values);
+        assertThat(all(objects, Role.class)).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+                .containsExactlyInAnyOrder("dify/dify-dr", "files/dify-dr-pod-storage");
+        Role files = one(all(objects, Role.class), "dify-dr-pod-storage");
+        assertThat(files.getRules()).isEqualTo(podStorageRules());
+        assertThat(files.getRules()).extracting(PolicyRule::getResources).containsExactlyInAnyOrder(List.of("pods"), List.of("pods/exec"));
+        // no pod storage in Dify's namespace: no pods/exec there
+        assertThat(one(all(objects, Role.class), "dify-dr").getRules()).isEqualTo(expectedRules(false));
+        RoleBinding binding = one(all(objects, RoleBinding.class), "dify-dr-pod-storage");
+        assertThat(binding.getMetadata().getNamespace()).isEqualTo("files");
+        assertThat(binding.getRoleRef().getKind()).isEqualTo("Role");
+        assertThat(binding.getRoleRef().getName()).isEqualTo("dify-dr-pod-storage");
+        assertThat(binding.getSubjects()).singleElement().satisfies(s -> {
+            assertThat(s.getKind()).isEqualTo("ServiceAccount");
+            assertThat(s.getName()).isEqualTo("dify-dr");
+            assertThat(s.getNamespace()).isEqualTo(HelmChart.NAMESPACE);
+        });
+        assertNothingClusterWide(objects);
+
+        // one Role per namespace, however many storages are there; restore.storage counts; rbac.create: false, none
+        String several = withConfig("""
+                  restore:
+                    storage:
+                      - {name: plugins, pod: {namespace: files, selector: app=plugin-restore, path: /app/storage}}
+                      - {name: app, pod: {namespace: uploads, selector: app=api, path: /app/api/storage}}
+                """).replace("- {name: app, bucket: {url: \"s3://dify-files/prod\"}}",
+                "- {name: app, bucket: {url: \"s3://dify-files/prod\"}}\n    - {name: plugins, pod: {namespace: files, selector: app=plugin, path: /app/storage}}");
+        List<HasMetadata> many = render(several);
+        assertThat(all(many, Role.class)).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+                .containsExactlyInAnyOrder("dify/dify-dr", "files/dify-dr-pod-storage", "uploads/dify-dr-pod-storage");
+        assertThat(all(many, RoleBinding.class)).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+                .containsExactlyInAnyOrder("dify/dify-dr", "files/dify-dr-pod-storage", "uploads/dify-dr-pod-storage");
+        assertThat(all(render(several + "rbac: {create: false}\n"), Role.class)).isEmpty();
+    }
+
+    @Test
+    void aPodStorageInDifysNamespaceAddsNoRoleAndOneWithoutNamespaceIsWhereDifyDrLooks() {
+        String inDify = IMAGE + CONFIG.replace("- {name: app, bucket: {url: \"s3://dify-files/prod\"}}",
+                "- {name: app, pod: {selector: app=api, path: /app/api/storage}}\n    - {name: plugins, pod: {namespace: dify, selector: app=plugin, path: /app/storage}}");
+        List<HasMetadata> objects = render(inDify);
+        assertThat(all(objects, Role.class)).singleElement().satisfies(r -> {
+            assertThat(r.getMetadata().getNamespace()).isEqualTo("dify");
+            assertThat(r.getRules()).isEqualTo(expectedRules(true));
+        });
+        assertThat(all(objects, RoleBinding.class)).hasSize(1);
+
+        // without kubernetes.namespace dify-dr looks for the pod in namespace dify, not in the release's namespace
+        String noKubernetes = IMAGE + """
+                config:
+                  repository: {url: "file:///var/backups/dify"}
+                  storage: [{name: app, pod: {selector: app=api, path: /app/api/storage}}]
+                """;
+        List<HasMetadata> defaulted = render(noKubernetes);
+        assertThat(all(defaulted, Role.class)).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+                .containsExactlyInAnyOrder(HelmChart.NAMESPACE + "/dify-dr", "dify/dify-dr-pod-storage");
+        assertThat(one(all(defaulted, Role.class), "dify-dr").getRules()).isEqualTo(expectedRules(false));
+    }
+
+    @Test
+    void aFleetInstallsPodStorageInAnotherNamespaceGetsItsOwnRoleThere() {
+        String values = IMAGE + CONFIG + """
+                fleet:
+                  - name: prod
+                    namespace: dify-prod
+                    release: dify
+                    config: {storage: [{name: app, pod: {selector: app=api, path: /app/api/storage}}]}
+                  - name: eu
+                    namespace: dify-eu
+                    release: dify
+                    config: {storage: [{name: app, pod: {namespace: files-eu, selector: app=api, path: /app/api/storage}}]}
+                  - name: us
+                    namespace: dify-us
+                    release: dify
+                    config: {storage: [{name: app, pod: {namespace: files-eu, selector: app=api-us, path: /app/api/storage}}]}
+                """;
+        List<HasMetadata> objects = render(values);
+        assertThat(all(objects, Role.class)).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+                .containsExactlyInAnyOrder("dify-prod/dify-dr-prod", "dify-eu/dify-dr-eu", "files-eu/dify-dr-eu-pod-storage",
+                        "dify-us/dify-dr-us", "files-eu/dify-dr-us-pod-storage");
+        assertThat(one(all(objects, Role.class), "dify-dr-prod").getRules()).isEqualTo(expectedRules(true));
+        assertThat(one(all(objects, Role.class), "dify-dr-eu").getRules()).isEqualTo(expectedRules(false));
+        assertThat(one(all(objects, Role.class), "dify-dr-eu-pod-storage").getRules()).isEqualTo(podStorageRules());
+        assertThat(one(all(objects, RoleBinding.class), "dify-dr-us-pod-storage").getRoleRef().getName()).isEqualTo("dify-dr-us-pod-storage");
+        assertThat(one(all(objects, RoleBinding.class), "dify-dr-us-pod-storage").getMetadata().getLabels()).containsEntry("dify-dr/install", "us");
+        assertNothingClusterWide(objects);
+    }
+
+    @Test
     void difyNamespaceDefaultsToTheReleaseNamespaceAndMustAgreeWithTheConfiguration() {
         String noKubernetes = IMAGE + "config: {repository: {url: \"file:///var/backups/dify\"}}\n";
         assertThat(one(all(render(noKubernetes), Role.class), "dify-dr").getMetadata().getNamespace()).isEqualTo(HelmChart.NAMESPACE);
@@ -471,12 +562,119 @@ class ChartTest {
                 .hasMessageContaining("job");
     }
 
+    @Test
+    void everyPodRunsACommandLineDifyDrParsesAndFindsItsConfigurationSecretsAndWritableDirectoriesWhereItLooks() {
+        String encrypted = withConfig("""
+                  encryption: {keyset: "${file:/var/run/secrets/dify-dr-keyset/keyset.json}", passphrase: "${env:DIFY_DR_KEYSET_PASSPHRASE}"}
+                """) + "encryption: {existingSecret: dify-dr-keyset, key: prod.json, passphraseSecret: {name: dify-dr-keyset-passphrase, key: passphrase}}\n";
+        String envSecrets = IMAGE + """
+                config:
+                  repository: {url: "oss://dify-backups/dr", oss: {endpoint: "https://oss-cn-hangzhou.aliyuncs.com"}}
+                  postgres: {host: pg.dify.svc, password: "${env:PGPASSWORD}"}
+                  redis: {host: redis.dify.svc, password: "${env:REDIS_PASSWORD}"}
+                  kubernetes: {namespace: dify, release: dify}
+                repository: {existingSecret: dify-dr-oss}
+                extraEnv:
+                  - {name: PGPASSWORD, valueFrom: {secretKeyRef: {name: dify-pg, key: password}}}
+                  - {name: REDIS_PASSWORD, valueFrom: {secretKeyRef: {name: dify-redis, key: password}}}
+                """;
+        for (String values : List.of(IMAGE + CONFIG, encrypted, envSecrets, IMAGE + CONFIG + "scheduler: {mode: daemon}\n",
+                encrypted + "fleet: [{name: prod, namespace: dify-prod, release: dify}, {name: eu, namespace: dify-eu}]\n",
+                IMAGE + CONFIG + "restore: {args: [restore, 20261122T060000Z-k3m9qa, --yes, --with, storage]}\n")) {
+            assertPodsFindWhatTheyNeed(render(values));
+        }
+        // the check sees a reference to a file no volume holds, and a variable no one sets
+        assertThatThrownBy(() -> assertPodsFindWhatTheyNeed(render(withConfig("  smoke: {appKey: \"${file:/var/run/secrets/dify-smoke/key}\"}\n"))))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("/var/run/secrets/dify-smoke/key");
+        assertThatThrownBy(() -> assertPodsFindWhatTheyNeed(render(IMAGE + CONFIG.replace("${file:/var/run/secrets/dify-dr/redis-password}", "${env:REDIS_PASSWORD}"))))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("REDIS_PASSWORD");
+    }
+
+    /**
+     * Each pod's container: a command line dify-dr's parser accepts; every mount with its volume and every volume
+     * mounted, each path once; {@code DIFY_DR_CONFIG} a key of the configuration Secret mounted at its directory; every
+     * {@code ${file:…}} of that configuration a file of a Secret mounted read-only (an item of it, when the volume picks
+     * items), every {@code ${env:…}} a variable of the container (or possibly of an envFrom Secret); HOME and
+     * XDG_STATE_HOME on a writable emptyDir; the daemon's schedules directory its ConfigMap.
+     */
+    private static void assertPodsFindWhatTheyNeed(List<HasMetadata> objects) {
+        Map<String, Secret> rendered = new java.util.HashMap<>();
+        all(objects, Secret.class).forEach(s -> rendered.put(s.getMetadata().getName(), s));
+        List<PodSpec> pods = podSpecs(objects);
+        assertThat(pods).isNotEmpty();
+        for (PodSpec pod : pods) {
+            Container c = container(pod);
+            String[] args = c.getArgs().toArray(String[]::new);
+            assertThat(new picocli.CommandLine(new dev.difydr.cli.Cli()).parseArgs(args).errors()).as(c.getArgs().toString()).isEmpty();
+            Set<String> paths = new HashSet<>();
+            for (VolumeMount m : c.getVolumeMounts()) {
+                volume(pod, m.getName());
+                assertThat(paths.add(m.getMountPath())).as("two mounts at " + m.getMountPath()).isTrue();
+            }
+            for (Volume v : pod.getVolumes()) {
+                assertThat(c.getVolumeMounts()).as("volume " + v.getName() + " mounted").anyMatch(m -> m.getName().equals(v.getName()));
+            }
+            Path configFile = Path.of(env(c, "DIFY_DR_CONFIG"));
+            Volume configVolume = volume(pod, mount(c, configFile.getParent().toString()).getName());
+            Secret configSecret = rendered.get(configVolume.getSecret().getSecretName());
+            assertThat(configSecret).as("the configuration Secret " + configVolume.getSecret().getSecretName()).isNotNull();
+            String config = configSecret.getStringData().get(configFile.getFileName().toString());
+            assertThat(config).as(configFile + " is a key of " + configSecret.getMetadata().getName()).isNotNull();
+            java.util.regex.Matcher ref = java.util.regex.Pattern.compile("\\$\\{(file|env):([^}]+)}").matcher(config);
+            while (ref.find()) {
+                String target = ref.group(2);
+                if (ref.group(1).equals("env")) {
+                    assertThat(c.getEnv().stream().anyMatch(e -> e.getName().equals(target)) || !c.getEnvFrom().isEmpty())
+                            .as("${env:" + target + "}: set in the container").isTrue();
+                    continue;
+                }
+                VolumeMount holder = mountHolding(c, Path.of(target));
+                assertThat(holder).as("${file:" + target + "}: on a mounted volume").isNotNull();
+                assertThat(holder.getReadOnly()).as(target + " mounted read-only").isTrue();
+                Volume v = volume(pod, holder.getName());
+                assertThat(v.getSecret()).as(target + " from a Secret").isNotNull();
+                String relative = Path.of(holder.getMountPath()).relativize(Path.of(target)).toString();
+                if (v.getSecret().getItems() != null && !v.getSecret().getItems().isEmpty()) {
+                    assertThat(v.getSecret().getItems()).as("${file:" + target + "}: an item of " + v.getName())
+                            .anyMatch(i -> i.getPath().equals(relative));
+                }
+            }
+            for (String writable : List.of("HOME", "XDG_STATE_HOME")) {
+                VolumeMount holder = mountHolding(c, Path.of(env(c, writable)));
+                assertThat(holder).as(writable + " on a mounted volume").isNotNull();
+                assertThat(holder.getReadOnly()).as(writable + " writable").isNotEqualTo(Boolean.TRUE);
+                assertThat(volume(pod, holder.getName()).getEmptyDir()).as(writable + " on an emptyDir").isNotNull();
+            }
+            int schedules = c.getArgs().indexOf("--schedules");
+            if (schedules >= 0) {
+                assertThat(volume(pod, mount(c, c.getArgs().get(schedules + 1)).getName()).getConfigMap()).isNotNull();
+            }
+        }
+    }
+
+    /** The mount whose directory holds {@code path} (the deepest one), or null. */
+    private static VolumeMount mountHolding(Container c, Path path) {
+        return c.getVolumeMounts().stream().filter(m -> path.startsWith(m.getMountPath()))
+                .max(java.util.Comparator.comparingInt(m -> m.getMountPath().length())).orElse(null);
+    }
+
     // --- expectations
 
     private static List<PolicyRule> expectedRules(boolean podExec) {
         List<PolicyRule> rules = new ArrayList<>();
         for (Permissions.Rule r : Permissions.RULES) {
             if (podExec || !Permissions.POD_STORAGE.contains(r)) {
+                rules.add(new PolicyRuleBuilder().withApiGroups(r.group()).withResources(r.resource()).withVerbs(r.verbs()).build());
+            }
+        }
+        return rules;
+    }
+
+    /** What a pod storage needs in its namespace: the rules of {@link Permissions#RULES} on pods, and pods/exec. */
+    private static List<PolicyRule> podStorageRules() {
+        List<PolicyRule> rules = new ArrayList<>();
+        for (Permissions.Rule r : Permissions.RULES) {
+            if (r.equals(Permissions.POD_EXEC) || r.group().isEmpty() && r.resource().equals("pods")) {
                 rules.add(new PolicyRuleBuilder().withApiGroups(r.group()).withResources(r.resource()).withVerbs(r.verbs()).build());
             }
         }
