@@ -99,8 +99,9 @@ arrives as the key "true". dify-dr has no key "true", so it is put back under `o
 The Dify installs this release serves, as YAML {installs: [...]}: one built from the top-level values, or one per
 fleet entry. Each has name ("" for the single install), namespace (Dify's), prefix (of its object names),
 restoreName, config (the rendered configuration, or null with an existing Secret), configSecret, createConfig,
-schedules, offset (minutes added to the schedules' minute field), podExec (pods/exec in Dify's namespace) and
-podNamespaces (the other namespaces a pod storage of the configuration is in).
+schedules, offset (minutes added to the schedules' minute field), podExec (pods/exec in Dify's namespace),
+podNamespaces (the other namespaces a pod storage of the configuration is in) and drillNamespace (drill.namespace, or
+rbac.drillNamespace when the configuration is an existing Secret).
 */}}
 {{- define "dify-dr.installs" -}}
 {{- $root := . -}}
@@ -156,12 +157,14 @@ podNamespaces (the other namespaces a pod storage of the configuration is in).
       "schedules" ($f.schedules | default $root.Values.schedules | default $default)
       "offset" $offset
       "podExec" $podExec
-      "podNamespaces" (without $podNamespaces $f.namespace)) -}}
+      "podNamespaces" (without $podNamespaces $f.namespace)
+      "drillNamespace" (((get $cfg "drill") | default dict).namespace | default $root.Values.rbac.drillNamespace)) -}}
 {{- end -}}
 {{- else -}}
 {{- $cfg := deepCopy (.Values.config | default dict) -}}
 {{- include "dify-dr.restoreOnKeys" $cfg -}}
-{{- $configured := ((get $cfg "kubernetes") | default dict).namespace | default "" -}}
+{{- /* dify-dr's own default namespace is dify, where a kubernetes section names none */ -}}
+{{- $configured := ternary (((get $cfg "kubernetes") | default dict).namespace | default "dify") "" (hasKey $cfg "kubernetes") -}}
 {{- if and .Values.difyNamespace $configured (ne .Values.difyNamespace $configured) -}}
 {{- fail (printf "difyNamespace '%s' differs from config.kubernetes.namespace '%s': the Role would not be where dify-dr looks; make them equal" .Values.difyNamespace $configured) -}}
 {{- end -}}
@@ -180,7 +183,8 @@ podNamespaces (the other namespaces a pod storage of the configuration is in).
       "schedules" (.Values.schedules | default $default)
       "offset" 0
       "podExec" $podExec
-      "podNamespaces" (without $podNamespaces $namespace)) -}}
+      "podNamespaces" (without $podNamespaces $namespace)
+      "drillNamespace" (((get $cfg "drill") | default dict).namespace | default .Values.rbac.drillNamespace)) -}}
 {{- end -}}
 {{- range $installs -}}
 {{- if and .config $root.Values.encryption.existingSecret (not (get (get .config "encryption" | default dict) "keyset")) -}}

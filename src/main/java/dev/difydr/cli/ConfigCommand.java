@@ -84,6 +84,19 @@ final class ConfigCommand {
                     }
                 }));
             }
+            if (config.kubernetes() != null && config.drill().namespace() != null) {
+                items.add(probe("drill.namespace", () -> {
+                    try (KubernetesClient client = cli.kubernetesClient(config)) {
+                        String ns = config.drill().namespace();
+                        List<String> missing = new Permissions(client, ns).missing(Permissions.DRILL_RULES.toArray(Permissions.Rule[]::new));
+                        if (!missing.isEmpty()) {
+                            throw new DrException(Failure.KUBERNETES, "a drill may not " + String.join(", ", missing) + " in namespace " + ns
+                                    + " (the second Role in runbooks/incident-restore.md, \"The Role dify-dr needs\")");
+                        }
+                        return "namespace " + ns + ": a drill may re-create the backed-up ConfigMaps and Secrets there and delete them after";
+                    }
+                }));
+            }
             for (String[] target : new String[][] {{"restore.target", "restore"}, {"drill.target", "drill"}}) {
                 var t = target[1].equals("restore") ? config.restore().target() : config.drill().target();
                 if (t != null && t.host() != null) {

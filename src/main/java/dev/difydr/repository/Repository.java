@@ -130,7 +130,12 @@ public final class Repository implements AutoCloseable {
         return Optional.of(parsed.manifest());
     }
 
-    /** Resolves {@code latest} (the newest completed, undamaged backup) or an id to a complete backup's manifest. */
+    /**
+     * Resolves {@code latest} or an id to a complete backup's manifest. {@code latest} is the newest completed,
+     * undamaged backup that holds Dify's databases: a newer one of Redis or files alone (an hourly Redis backup) is
+     * passed over, so that a restore, a drill or a verify of {@code latest} is never of part of Dify. Where no backup
+     * holds the databases, it is the newest completed, undamaged backup.
+     */
     public Manifest resolve(String idOrLatest) {
         if ("latest".equals(idOrLatest)) {
             return latest();
@@ -141,16 +146,33 @@ public final class Repository implements AutoCloseable {
         return manifest(new BackupId(idOrLatest));
     }
 
+    /** The component that makes a backup one of Dify's databases, which {@code latest} looks for. */
+    static final String DATABASES = "postgres";
+
     private Manifest latest() {
         List<Entry> passed = new ArrayList<>();
+        List<Manifest> partial = new ArrayList<>();
         for (Entry e : list(false)) {
-            if (e.usable()) {
-                for (Entry skipped : passed) {
-                    log.warn("'latest' is {}, not the newer backup {}: {}", e.id(), skipped.id(), skipped.whyUnusable());
-                }
-                return e.manifest().orElseThrow();
+            if (!e.usable()) {
+                passed.add(e);
+                continue;
             }
-            passed.add(e);
+            Manifest m = e.manifest().orElseThrow();
+            if (!m.components().contains(DATABASES)) {
+                partial.add(m);
+                continue;
+            }
+            for (Entry skipped : passed) {
+                log.warn("'latest' is {}, not the newer backup {}: {}", e.id(), skipped.id(), skipped.whyUnusable());
+            }
+            if (!partial.isEmpty()) {
+                log.info("'latest' is {}, the newest backup of Dify's databases; {} newer backups hold only {} (name one by its id to use it)",
+                        e.id(), partial.size(), String.join(", ", partial.get(0).components()));
+            }
+            return m;
+        }
+        if (!partial.isEmpty()) {
+            return partial.get(0);
         }
         throw new DrException(Failure.VERIFY, "no completed backup of deployment '" + layout.deployment() + "' in " + store.describe()
                 + (passed.isEmpty() ? "" : " (" + passed.size() + " damaged or not completed: see 'list')"));

@@ -1,5 +1,6 @@
 package dev.difydr.retention;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.difydr.Printable;
 import dev.difydr.config.RetentionConfig;
 import java.time.Instant;
@@ -18,7 +19,12 @@ public record PruneResult(String deployment, boolean dryRun, RetentionConfig pol
     public static final String KEEP = "keep";
     public static final String REMOVE = "remove";
 
-    public record Backup(String id, String status, Instant startedAt, String decision, List<String> reasons) {
+    /**
+     * {@code group}: the components the backup holds ("postgres+redis+storage"), when the repository holds backups of
+     * different components, each group kept by the rules on its own; null otherwise and for a damaged backup.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Backup(String id, String status, Instant startedAt, String decision, List<String> reasons, String group) {
     }
 
     public record Incomplete(String id, String status, Instant startedAt, int objects, String decision, String reason) {
@@ -32,7 +38,8 @@ public record PruneResult(String deployment, boolean dryRun, RetentionConfig pol
             sb.append("no backups\n");
         }
         for (Backup b : backups) {
-            sb.append(String.format(Locale.ROOT, "  %-6s  %-24s %-9s  %s", b.decision(), b.id(), b.status(), String.join(", ", b.reasons())).stripTrailing()).append('\n');
+            sb.append(String.format(Locale.ROOT, "  %-6s  %-24s %-9s  %s", b.decision(), b.id(), b.status(), String.join(", ", b.reasons())
+                    + (b.group() == null ? "" : (b.reasons().isEmpty() ? "" : "  ") + "[" + b.group() + "]")).stripTrailing()).append('\n');
         }
         if (!incomplete.isEmpty()) {
             sb.append("runs that never completed:\n");

@@ -16,6 +16,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,10 +54,14 @@ public final class PruneRun {
         Map<String, Entry> byId = new HashMap<>();
         completed.forEach(e -> byId.put(e.id().value(), e));
         Map<String, RetentionPolicy.Decision> decisions = new HashMap<>();
-        List<RetentionPolicy.Candidate> candidates = completed.stream()
-                .map(e -> new RetentionPolicy.Candidate(e.id().value(), e.startedAt(), false)).toList();
-        for (RetentionPolicy.Decision d : policy.apply(candidates, now, cs -> passedVerify(cs.stream().map(c -> byId.get(c.id())).toList()))) {
-            decisions.put(d.backup().id(), d);
+        Map<String, List<RetentionPolicy.Candidate>> groups = new TreeMap<>();
+        for (Entry e : completed) {
+            groups.computeIfAbsent(group(e), g -> new ArrayList<>()).add(new RetentionPolicy.Candidate(e.id().value(), e.startedAt(), false));
+        }
+        for (List<RetentionPolicy.Candidate> candidates : groups.values()) {
+            for (RetentionPolicy.Decision d : policy.apply(candidates, now, cs -> passedVerify(cs.stream().map(c -> byId.get(c.id())).toList()))) {
+                decisions.put(d.backup().id(), d);
+            }
         }
 
         List<PruneResult.Backup> backups = new ArrayList<>();
@@ -66,13 +72,13 @@ public final class PruneRun {
             if (e.usable()) {
                 RetentionPolicy.Decision d = decisions.get(e.id().value());
                 backups.add(new PruneResult.Backup(e.id().value(), e.status(), e.startedAt(),
-                        d.keep() ? PruneResult.KEEP : PruneResult.REMOVE, d.reasons()));
+                        d.keep() ? PruneResult.KEEP : PruneResult.REMOVE, d.reasons(), groups.size() > 1 ? group(e) : null));
                 if (!d.keep()) {
                     removeBackups.add(e);
                 }
             } else if (e.damage() != null) {
                 log.warn("backup {} is damaged ({}): prune keeps it; inspect it and delete it by hand", e.id(), e.damage());
-                backups.add(new PruneResult.Backup(e.id().value(), e.status(), e.startedAt(), PruneResult.KEEP, List.of(DAMAGED)));
+                backups.add(new PruneResult.Backup(e.id().value(), e.status(), e.startedAt(), PruneResult.KEEP, List.of(DAMAGED), null));
             } else {
                 Duration age = Duration.between(e.id().time(), now);
                 boolean expired = age.compareTo(grace) > 0;
@@ -101,6 +107,15 @@ public final class PruneRun {
         int kept = (int) backups.stream().filter(b -> b.decision().equals(PruneResult.KEEP)).count();
         return new PruneResult(repository.layout().deployment(), !apply, effective(), policy.describe(), backups, incomplete,
                 kept, removeBackups.size(), expiredUploads.size(), uploads.size() - expiredUploads.size());
+    }
+
+    /**
+     * The components a backup holds, sorted and joined by "+": the policy is applied to each group on its own, as restic
+     * applies it per host and paths, so that hourly backups of Redis alone never push the nightly backups of everything
+     * out of a daily or weekly bucket.
+     */
+    static String group(Entry e) {
+        return String.join("+", new TreeSet<>(e.manifest().orElseThrow().components()));
     }
 
     /** Which of these backups passed their last verify, read from their verify records (at once). */

@@ -195,6 +195,29 @@ class ChartTest {
     }
 
     @Test
+    void drillNamespaceGetsARoleToReCreateAndDeleteConfigurationAndDifysNamespaceNeverDeletesIt() {
+        List<HasMetadata> objects = render(IMAGE + CONFIG.replace("drill: {maxRpoSeconds: 93600}", "drill: {maxRpoSeconds: 93600, namespace: dify-drill}"));
+        assertThat(all(objects, Role.class)).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+                .containsExactlyInAnyOrder("dify/dify-dr", "dify-drill/dify-dr-drill");
+        List<PolicyRule> drill = Permissions.DRILL_RULES.stream().map(r -> new PolicyRuleBuilder().withApiGroups(r.group())
+                .withResources(r.resource()).withVerbs(r.verbs()).build()).toList();
+        assertThat(one(all(objects, Role.class), "dify-dr-drill").getRules()).isEqualTo(drill);
+        assertThat(one(all(objects, RoleBinding.class), "dify-dr-drill").getMetadata().getNamespace()).isEqualTo("dify-drill");
+        assertThat(one(all(objects, Role.class), "dify-dr").getRules()).noneMatch(r -> r.getVerbs().contains("delete")
+                && (r.getResources().contains("secrets") || r.getResources().contains("configmaps")));
+
+        assertThat(all(render(IMAGE + CONFIG), Role.class)).extracting(r -> r.getMetadata().getName()).containsExactly("dify-dr");
+        String existing = IMAGE + "existingConfigSecret: my-config\nrbac: {drillNamespace: scratch}\n";
+        assertThat(one(all(render(existing), Role.class), "dify-dr-drill").getMetadata().getNamespace()).isEqualTo("scratch");
+    }
+
+    @Test
+    void aKubernetesSectionWithoutANamespaceMeansDifysDefaultNotTheReleasesNamespace() {
+        String values = IMAGE + "config: {repository: {url: \"file:///var/backups/dify\"}, kubernetes: {release: dify}}\n";
+        assertThat(one(all(render(values), Role.class), "dify-dr").getMetadata().getNamespace()).isEqualTo("dify");
+    }
+
+    @Test
     void aPodStorageInAnotherNamespaceGetsARoleThereWithOnlyThePodRules() {
         String values = IMAGE + CONFIG.replace("- {name: app, bucket: {url: \"s3://dify-files/prod\"}}",
                 "- {name: app, bucket: {url: \"s3://dify-files/prod\"}}\n    - {name: plugins, pod: {namespace: files, selector: app=plugin, path: /app/storage}}");
@@ -203,7 +226,8 @@ class ChartTest {
                 .containsExactlyInAnyOrder("dify/dify-dr", "files/dify-dr-pod-storage");
         Role files = one(all(objects, Role.class), "dify-dr-pod-storage");
         assertThat(files.getRules()).isEqualTo(podStorageRules());
-        assertThat(files.getRules()).extracting(PolicyRule::getResources).containsExactlyInAnyOrder(List.of("pods"), List.of("pods/exec"));
+        assertThat(files.getRules()).extracting(PolicyRule::getResources)
+                .containsExactlyInAnyOrder(List.of("pods"), List.of("pods"), List.of("pods/exec"));
         // no pod storage in Dify's namespace: no pods/exec there
         assertThat(one(all(objects, Role.class), "dify-dr").getRules()).isEqualTo(expectedRules(false));
         RoleBinding binding = one(all(objects, RoleBinding.class), "dify-dr-pod-storage");
@@ -674,7 +698,7 @@ class ChartTest {
     private static List<PolicyRule> podStorageRules() {
         List<PolicyRule> rules = new ArrayList<>();
         for (Permissions.Rule r : Permissions.RULES) {
-            if (r.equals(Permissions.POD_EXEC) || r.group().isEmpty() && r.resource().equals("pods")) {
+            if (Permissions.POD_STORAGE.contains(r) || r.group().isEmpty() && r.resource().equals("pods")) {
                 rules.add(new PolicyRuleBuilder().withApiGroups(r.group()).withResources(r.resource()).withVerbs(r.verbs()).build());
             }
         }

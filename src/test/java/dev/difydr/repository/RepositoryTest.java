@@ -49,6 +49,18 @@ class RepositoryTest {
     }
 
     @Test
+    void latestPassesOverNewerBackupsOfRedisAloneUnlessNoBackupHoldsTheDatabases() {
+        HandMadeBackups.writeRedisOnly(repository, MIDDLE);
+        HandMadeBackups.writeRedisOnly(repository, NEW);
+        assertThat(repository.resolve("latest").id()).as("only Redis backups: the newest").isEqualTo(NEW);
+
+        backup(repository, OLD);
+
+        assertThat(repository.resolve("latest").id()).isEqualTo(OLD);
+        assertThat(repository.resolve(NEW).components()).containsExactly("redis");
+    }
+
+    @Test
     void latestIsTheNewestIdEvenWhenAnOlderManifestClaimsALaterStart() {
         backup(repository, OLD, Instant.parse("2099-01-01T00:00:00Z"), Manifest.COMPLETED);
         backup(repository, NEW);

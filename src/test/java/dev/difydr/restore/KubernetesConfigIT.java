@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.Role;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -192,6 +193,17 @@ class KubernetesConfigIT extends RestoreTestBase {
     void theDrillRecreatesTheConfigurationInItsNamespaceAndDeletesOnlyWhatItCreated(DifyChart chart) {
         start(chart);
         Path config = encryptedConfig("drill:\n  namespace: " + OTHER_NAMESPACE + "\n");
+        List<Role> roles = chartRoles(config);
+        assertThat(roles).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+                .containsExactlyInAnyOrder("dify/dify-dr", OTHER_NAMESPACE + "/dify-dr-drill");
+        cluster.enforce(roles.stream().filter(r -> r.getMetadata().getNamespace().equals(cluster.namespace())).toList());
+        CliRun withoutDrillRole = cliWith(config, "config", "check");
+        assertThat(withoutDrillRole.code()).isEqualTo(10);
+        assertThat(withoutDrillRole.out()).contains("a drill may not get configmaps, create configmaps, delete configmaps, get secrets,"
+                + " create secrets, delete secrets in namespace " + OTHER_NAMESPACE);
+        cluster.enforce(roles);
+        CliRun check = cliWith(config, "config", "check");
+        assertThat(check.out()).contains("drill.namespace", "namespace " + OTHER_NAMESPACE + ": a drill may re-create");
         String id = backup(config);
         String holder = secretKeyHolder(chart);
         // One object is there already with the backup's content: the drill uses it and leaves it.
@@ -214,6 +226,9 @@ class KubernetesConfigIT extends RestoreTestBase {
         for (String value : secretValues()) {
             assertThat(drill.everything()).doesNotContain(value);
         }
+        assertThat(cluster.refused()).as("the backup and the drill under the chart's Roles:\n" + String.join("\n", cluster.calls())).isEmpty();
+        assertThat(cluster.checks()).contains("get secrets").anyMatch(c -> c.matches("create (configmaps|secrets)"))
+                .anyMatch(c -> c.matches("delete (configmaps|secrets)"));
     }
 
     private Path encryptedConfig(String extra) {

@@ -2,6 +2,7 @@ package dev.difydr.restore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.difydr.chart.HelmChart;
 import dev.difydr.config.Config;
 import dev.difydr.config.ConfigLoader;
 import dev.difydr.pipeline.Progress;
@@ -14,8 +15,12 @@ import dev.difydr.testsupport.KubeCluster;
 import dev.difydr.testsupport.PostgresServer;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -115,6 +120,16 @@ abstract class RestoreTestBase {
                   deadlineSeconds: 5
                   intervalSeconds: 0.1
                 """.formatted(chart.release(), api.apiUrl(), api.pluginDaemonUrl()) + extra);
+    }
+
+    /** The Roles charts/dify-dr renders ({@code helm template}) with {@code config} as the chart's configuration. */
+    static List<Role> chartRoles(Path config) {
+        try {
+            String values = "image: {repository: registry.example.com/dify-dr, tag: 0.1.0}\nconfig:\n" + Files.readString(config).indent(2);
+            return HelmChart.all(HelmChart.objects(HelmChart.template(values, tmp)), Role.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     CliRun cli(String... args) {

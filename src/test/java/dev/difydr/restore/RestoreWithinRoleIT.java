@@ -2,14 +2,12 @@ package dev.difydr.restore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.difydr.chart.HelmChart;
 import dev.difydr.testsupport.CliRun;
 import dev.difydr.testsupport.DifyTestbed;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,13 +20,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * records it. A restore, its HPA warning and its rollback on each community chart make no call the Role refuses.
  */
 class RestoreWithinRoleIT extends RestoreTestBase {
-
-    /** The Roles {@code helm template} renders with {@code config} as the chart's configuration. */
-    private List<Role> chartRoles(Path config) throws IOException {
-        String values = "image: {repository: registry.example.com/dify-dr, tag: 0.1.0}\nconfig:\n"
-                + Files.readString(config).indent(2);
-        return HelmChart.all(HelmChart.objects(HelmChart.template(values, tmp)), Role.class);
-    }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("charts")

@@ -58,6 +58,32 @@ class PruneRunTest {
     }
 
     @Test
+    void hourlyBackupsOfRedisAloneAreKeptByTheRulesOnTheirOwnAndNeverPushTheFullBackupsOut() {
+        List<String> full = new java.util.ArrayList<>();
+        List<String> redis = new java.util.ArrayList<>();
+        for (int day = 3; day >= 1; day--) {
+            full.add(completed(Duration.ofDays(day).plusHours(10)));
+            for (int hour = 9; hour >= 1; hour -= 4) {
+                String id = BackupId.at(NOW.minus(Duration.ofDays(day).plusHours(hour))).value();
+                HandMadeBackups.writeRedisOnly(repository, id);
+                redis.add(id);
+            }
+        }
+        RetentionConfig keepDaily2 = new RetentionConfig(null, null, 2, null, null, null, null, null, null, null);
+
+        PruneResult result = new PruneRun(repository, keepDaily2, CLOCK).run(false);
+
+        // a policy over all backups together would keep the last Redis backup of each day and remove every full one
+        assertThat(ids(result.backups(), PruneResult.KEEP)).containsExactlyInAnyOrder(full.get(2), full.get(1), redis.get(8), redis.get(5));
+        assertThat(result.backups()).filteredOn(b -> full.contains(b.id())).allSatisfy(b -> assertThat(b.group()).isEqualTo("postgres"));
+        assertThat(result.backups()).filteredOn(b -> redis.contains(b.id())).allSatisfy(b -> assertThat(b.group()).isEqualTo("redis"));
+        assertThat(result.toText()).contains("completed  daily  [postgres]", "completed  [redis]");
+
+        assertThat(new PruneRun(repository, keepDaily2, CLOCK).run(true).removed()).isEqualTo(8);
+        assertThat(repository.resolve("latest").id()).isEqualTo(full.get(2));
+    }
+
+    @Test
     void failedAndDamagedBackupsNeverCountTowardARule() {
         String older = completed(Duration.ofDays(3));
         String newest = completed(Duration.ofDays(2));

@@ -21,10 +21,19 @@ public final class HandMadeBackups {
     /** A backup with one four-byte artifact whose manifest records {@code started} and {@code status}. */
     public static void write(Repository repository, String id, Instant started, String status) {
         BackupId backupId = new BackupId(id);
-        String key = repository.layout().postgresDump(backupId, "dify");
+        write(repository, id, started, status, "postgres", repository.layout().postgresDump(backupId, "dify"));
+    }
+
+    /** A completed backup of Redis alone (as the hourly schedule takes), with one four-byte artifact. */
+    public static void writeRedisOnly(Repository repository, String id) {
+        BackupId backupId = new BackupId(id);
+        write(repository, id, backupId.time().plusMillis(250), Manifest.COMPLETED, "redis", repository.layout().redisSnapshot(backupId, "rdb"));
+    }
+
+    private static void write(Repository repository, String id, Instant started, String status, String kind, String key) {
         repository.store().put(key, "dump".getBytes(StandardCharsets.UTF_8));
         repository.commit(new Manifest(Manifest.FORMAT_VERSION, id, repository.layout().deployment(), "test", status, started,
-                started.plusSeconds(5), List.of(new Artifact("dify", "postgres", key, 4, 4, "x", "y", "zstd", "none", null)),
+                started.plusSeconds(5), List.of(new Artifact(kind.equals("postgres") ? "dify" : kind, kind, key, 4, 4, "x", "y", "zstd", "none", null)),
                 null, null, null, null, null));
     }
 }
