@@ -225,6 +225,18 @@ class ChartCronJobsIT {
         assertThat(listed.get(0).get("status").asText()).isEqualTo("completed");
         assertThat(listed.get(0).get("components")).extracting(JsonNode::asText).contains("postgres", "redis", "storage");
 
+        // :15, twice: Redis only. `latest` passes over them: the verify, the drill and the restore plan below all take
+        // the nightly backup, as they must on a cluster where the 06:00 drill follows the 05:15 Redis backup.
+        Exit hourly = run(bySchedule.get("hourly-redis-backup"));
+        assertThat(hourly.code()).as(hourly.describe()).isZero();
+        Exit hourlyAgain = run(bySchedule.get("hourly-redis-backup"));
+        assertThat(hourlyAgain.code()).as(hourlyAgain.describe()).isZero();
+        listed = listing(restore);
+        assertThat(listed).hasSize(3);
+        assertThat(listed.get(0).get("components")).extracting(JsonNode::asText).containsExactly("redis");
+        String newestRedis = listed.get(0).get("id").asText();
+        String olderRedis = listed.get(1).get("id").asText();
+
         // Sunday 05:00: every byte of the latest backup re-read
         Exit verify = run(bySchedule.get("weekly-verify"));
         assertThat(verify.code()).as(verify.describe()).isZero();
@@ -253,23 +265,8 @@ class ChartCronJobsIT {
         assertThat(plan.out()).contains(nightlyId, "dify-api (api) 1 -> 0", "dify-plugin-daemon (plugin-daemon) 1 -> 0");
         assertThat(cluster.client().apps().deployments().withName("dify-api").get().getSpec().getReplicas()).isEqualTo(1);
 
-        // :15, twice: Redis only. These run after the drill and the restore plan, not before as on a cluster (where the
-        // 06:00 drill always follows the 05:15 Redis backup): `latest` is the newest completed backup whatever it holds,
-        // and `drill latest` and `restore latest` refuse a Redis-only one (exit 6, "holds no PostgreSQL dump"), while
-        // `verify latest` then re-reads only the Redis snapshot. The shipped schedules need a `latest` that passes over
-        // such sets before the cluster's order can be run here.
-        Exit hourly = run(bySchedule.get("hourly-redis-backup"));
-        assertThat(hourly.code()).as(hourly.describe()).isZero();
-        Exit hourlyAgain = run(bySchedule.get("hourly-redis-backup"));
-        assertThat(hourlyAgain.code()).as(hourlyAgain.describe()).isZero();
-        listed = listing(restore);
-        assertThat(listed).hasSize(3);
-        assertThat(listed.get(0).get("components")).extracting(JsonNode::asText).containsExactly("redis");
-        String newestRedis = listed.get(0).get("id").asText();
-        String olderRedis = listed.get(1).get("id").asText();
-
-        // 04:30 the prune, with the configuration's retention (keepLast 1, minKeep 1): the newest backup, and the newest
-        // verified one; the older Redis backup goes
+        // 04:30 the prune, with the configuration's retention (keepLast 1, minKeep 1) applied to each set of components
+        // on its own: the nightly backup and the newest Redis backup stay, the older Redis backup goes
         Exit prune = run(bySchedule.get("daily-prune"));
         assertThat(prune.code()).as(prune.describe()).isZero();
         listed = listing(restore);
