@@ -83,6 +83,11 @@ class KubernetesConfigIT extends RestoreTestBase {
     void restoreWithConfigRecreatesTheObjectsInAnotherNamespaceWithTheirData(DifyChart chart) {
         start(chart);
         Path config = encryptedConfig("");
+        // the chart's Role, and in the other namespace what the chart's README says --config-namespace needs there
+        List<Role> roles = new java.util.ArrayList<>(chartRoles(config));
+        roles.add(new io.fabric8.kubernetes.api.model.rbac.RoleBuilder().withNewMetadata().withName("config-copy").withNamespace(OTHER_NAMESPACE)
+                .endMetadata().addNewRule().withApiGroups("").withResources("configmaps", "secrets").withVerbs("get", "create").endRule().build());
+        cluster.enforce(roles);
         String id = backup(config);
         // In Dify's own namespace everything is there with the backup's content: nothing to create.
         CliRun here = cliWith(config, "restore", id, "--plan", "--with", "config");
@@ -130,7 +135,8 @@ class KubernetesConfigIT extends RestoreTestBase {
         for (String value : secretValues()) {
             assertThat(run.everything()).doesNotContain(value);
         }
-
+        assertThat(cluster.refused()).as(String.join("\n", cluster.calls())).isEmpty();
+        assertThat(cluster.checks()).contains("create secrets");
     }
 
     @ParameterizedTest(name = "{0}")
