@@ -11,6 +11,7 @@ import dev.difydr.config.Config;
 import dev.difydr.config.ConfigLoader;
 import dev.difydr.config.Durations;
 import dev.difydr.kube.Permissions;
+import dev.difydr.testsupport.Rbac;
 import dev.difydr.schedule.Schedule;
 import dev.difydr.schedule.ScheduleLoader;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -28,7 +29,6 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
-import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import java.io.IOException;
@@ -199,9 +199,7 @@ class ChartTest {
         List<HasMetadata> objects = render(IMAGE + CONFIG.replace("drill: {maxRpoSeconds: 93600}", "drill: {maxRpoSeconds: 93600, namespace: dify-drill}"));
         assertThat(all(objects, Role.class)).extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
                 .containsExactlyInAnyOrder("dify/dify-dr", "dify-drill/dify-dr-drill");
-        List<PolicyRule> drill = Permissions.DRILL_RULES.stream().map(r -> new PolicyRuleBuilder().withApiGroups(r.group())
-                .withResources(r.resource()).withVerbs(r.verbs()).build()).toList();
-        assertThat(one(all(objects, Role.class), "dify-dr-drill").getRules()).isEqualTo(drill);
+        assertThat(one(all(objects, Role.class), "dify-dr-drill").getRules()).isEqualTo(Rbac.policyRules(Permissions.DRILL_RULES));
         assertThat(one(all(objects, RoleBinding.class), "dify-dr-drill").getMetadata().getNamespace()).isEqualTo("dify-drill");
         assertThat(one(all(objects, Role.class), "dify-dr").getRules()).noneMatch(r -> r.getVerbs().contains("delete")
                 && (r.getResources().contains("secrets") || r.getResources().contains("configmaps")));
@@ -685,24 +683,13 @@ class ChartTest {
     // --- expectations
 
     private static List<PolicyRule> expectedRules(boolean podExec) {
-        List<PolicyRule> rules = new ArrayList<>();
-        for (Permissions.Rule r : Permissions.RULES) {
-            if (podExec || !Permissions.POD_STORAGE.contains(r)) {
-                rules.add(new PolicyRuleBuilder().withApiGroups(r.group()).withResources(r.resource()).withVerbs(r.verbs()).build());
-            }
-        }
-        return rules;
+        return Rbac.policyRules(Permissions.RULES.stream().filter(r -> podExec || !Permissions.POD_STORAGE.contains(r)).toList());
     }
 
     /** What a pod storage needs in its namespace: the rules of {@link Permissions#RULES} on pods, and pods/exec. */
     private static List<PolicyRule> podStorageRules() {
-        List<PolicyRule> rules = new ArrayList<>();
-        for (Permissions.Rule r : Permissions.RULES) {
-            if (Permissions.POD_STORAGE.contains(r) || r.group().isEmpty() && r.resource().equals("pods")) {
-                rules.add(new PolicyRuleBuilder().withApiGroups(r.group()).withResources(r.resource()).withVerbs(r.verbs()).build());
-            }
-        }
-        return rules;
+        return Rbac.policyRules(Permissions.RULES.stream()
+                .filter(r -> Permissions.POD_STORAGE.contains(r) || r.group().isEmpty() && r.resource().equals("pods")).toList());
     }
 
     /** The numeric uid the image's Dockerfile runs as ({@code USER uid:gid}, its last USER line). */

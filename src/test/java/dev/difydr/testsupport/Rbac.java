@@ -1,6 +1,8 @@
 package dev.difydr.testsupport;
 
+import dev.difydr.kube.Permissions;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -77,6 +79,12 @@ public final class Rbac {
         };
         boolean streamingGet = verb.equals("get") && parts.size() > 2 && resource.startsWith("pods/") && STREAMING.contains(parts.get(2));
         return new Request(streamingGet ? List.of("get", "create") : List.of(verb), group, resource, namespace, name);
+    }
+
+    /** Rules of {@link Permissions} as a Role holds them. */
+    public static List<PolicyRule> policyRules(List<Permissions.Rule> rules) {
+        return rules.stream().map(r -> new PolicyRuleBuilder().withApiGroups(r.group()).withResources(r.resource()).withVerbs(r.verbs())
+                .build()).toList();
     }
 
     /** True when the rules allow every check of the request. */

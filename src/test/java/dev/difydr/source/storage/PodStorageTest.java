@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodListBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
-import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.server.mock.OutputStreamMessage;
@@ -106,8 +105,7 @@ class PodStorageTest {
         storage().preflight();
         storage().writeTar(new ByteArrayOutputStream());
 
-        List<PolicyRule> role = Permissions.RULES.stream().map(r -> new PolicyRuleBuilder().withApiGroups(r.group())
-                .withResources(r.resource()).withVerbs(r.verbs()).build()).toList();
+        List<PolicyRule> role = Rbac.policyRules(Permissions.RULES);
         List<String> checks = new ArrayList<>();
         for (int i = server.getRequestCount(); i > 0; i--) {
             RecordedRequest request = server.takeRequest(1, TimeUnit.SECONDS);
@@ -116,8 +114,7 @@ class PodStorageTest {
             assertThat(Rbac.allows(role, attributes)).as("%s %s needs %s", request.getMethod(), request.getPath(), attributes.checks()).isTrue();
         }
         assertThat(checks).contains("list pods", "get pods", "get pods/exec", "create pods/exec");
-        List<PolicyRule> withoutPodStorage = Permissions.RULES.stream().filter(r -> !Permissions.POD_STORAGE.contains(r))
-                .map(r -> new PolicyRuleBuilder().withApiGroups(r.group()).withResources(r.resource()).withVerbs(r.verbs()).build()).toList();
+        List<PolicyRule> withoutPodStorage = Rbac.policyRules(Permissions.RULES.stream().filter(r -> !Permissions.POD_STORAGE.contains(r)).toList());
         assertThat(Rbac.allows(withoutPodStorage, Rbac.of("GET", EXEC))).isFalse();
     }
 
