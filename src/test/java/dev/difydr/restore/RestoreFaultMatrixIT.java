@@ -51,6 +51,7 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
 
     private RedisServer target;
     private Path restoredStorage;
+    private Path restoreTemp;
 
     @BeforeAll
     static void backUpEverything() throws IOException {
@@ -101,10 +102,12 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
         start(chart);
         scale(chart.api(), 2);
         String before = clusterState();
+        restoreTemp = Files.createDirectories(tmp.resolve("matrix-temp-" + System.nanoTime()));
         Path config = config("""
                   redis: {host: %s, port: %d}
                   storage: [{name: app, path: %s}]
-                """.formatted(target.host(), target.port(), restoredStorage), "");
+                  tempDir: %s
+                """.formatted(target.host(), target.port(), restoredStorage, restoreTemp), "");
 
         String id = killedAt(point, config);
 
@@ -121,6 +124,10 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
             assertThat(journal.get("state").asText()).isEqualTo("completed");
             if (point.equals(INSIDE_PG_RESTORE)) {
                 assertThat(recovered.logs()).contains("dropping the unfinished database '" + copy("dify") + "'");
+                assertThat(recovered.logs()).contains("left by an earlier attempt of this restore");
+                try (Stream<Path> left = Files.list(restoreTemp)) {
+                    assertThat(left).as("the killed attempt's decompressed dump is gone").isEmpty();
+                }
             }
             assertThat(journal.get("smoke")).isNotEmpty().allSatisfy(r -> assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue());
             assertWritersOn(copy("dify"), copy("dify_plugin"));
@@ -166,7 +173,7 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
         if (inside) {
             String id = awaitRestoreId(p, log);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!tb.databases().contains(copy("dify"))) {
+            while (!tb.databases().contains(copy("dify")) || !holdsDump(restoreTemp)) {
                 assertThat(System.nanoTime() - deadline).as("the copy appears; output:%n%s", Files.readString(log)).isNegative();
                 sleep(50);
             }
@@ -213,6 +220,13 @@ class RestoreFaultMatrixIT extends RestoreTestBase {
             }
             assertThat(System.nanoTime() - deadline).as("restore id printed; output:%n%s", Files.readString(log)).isNegative();
             sleep(50);
+        }
+    }
+
+    /** Whether the restore has decompressed a dump into {@code dir} (it then runs the stalled pg_restore on it). */
+    private static boolean holdsDump(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.anyMatch(f -> f.getFileName().toString().endsWith(".dump"));
         }
     }
 

@@ -11,6 +11,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -20,6 +21,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -212,8 +214,21 @@ public final class PostgresLogicalRestore {
         }
     }
 
-    /** A private temp file when the directory has room for the plain dump and some to spare; null otherwise. */
+    /**
+     * A private temp file when the directory has room for the plain dump and some to spare; null otherwise. A file
+     * named for the same database is what an earlier attempt of this run left when it was killed (each run names the
+     * databases it creates for itself, and a second run never restores into an existing one): it is removed first.
+     */
     private static Path tempFile(Path dir, String database, long plainBytes) {
+        String prefix = "dify-dr-" + database + "-";
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path left : files.filter(f -> f.getFileName().toString().startsWith(prefix) && f.getFileName().toString().endsWith(".dump")).toList()) {
+                Files.deleteIfExists(left);
+                log.info("removed {}, left by an earlier attempt of this restore", left);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            log.warn("cannot look for temp files left by an earlier attempt in {}: {}", dir, e.getMessage());
+        }
         try {
             long free = Files.getFileStore(dir).getUsableSpace();
             if (free < plainBytes + Math.max(SPARE_BYTES, plainBytes / 10)) {
@@ -221,7 +236,7 @@ public final class PostgresLogicalRestore {
                         dir, free >> 20, plainBytes >> 20);
                 return null;
             }
-            return Files.createTempFile(dir, "dify-dr-" + database + "-", ".dump", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            return Files.createTempFile(dir, prefix, ".dump", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (IOException | UnsupportedOperationException e) {
             log.info("cannot use {} for a temp file ({}): streaming into one pg_restore worker", dir, e.getMessage());
             return null;
