@@ -259,7 +259,7 @@ ranges and '*' are left alone. Takes {cron, offset}.
 {{/*
 The pod spec of every dify-dr pod: restricted Pod Security, read-only root filesystem with a writable /tmp, the
 configuration, keyset and credentials. Takes {root, install, args, command, tmpSize, resources, restartPolicy,
-schedulesConfigMap, ports}.
+schedulesConfigMap, ports, schedule}; schedule (a per-schedule CronJob's) becomes DIFY_DR_SCHEDULE.
 */}}
 {{- define "dify-dr.podSpec" -}}
 {{- $root := .root -}}
@@ -306,6 +306,10 @@ containers:
       {{- end }}
     env:
       - {name: DIFY_DR_CONFIG, value: /etc/dify-dr/config.yaml}
+      {{- with .schedule }}
+      # The schedule this CronJob runs: the `schedule` label of the run's metrics, and its group in the Pushgateway.
+      - {name: DIFY_DR_SCHEDULE, value: {{ . | quote }}}
+      {{- end }}
       {{- with $v.image.jar }}
       - {name: DIFY_DR_JAR, value: {{ . | quote }}}
       {{- end }}

@@ -29,7 +29,10 @@ public final class Main {
         return run(args, out, err, System::getenv);
     }
 
-    /** {@code environment}: where the run reads {@code DIFY_DR_SCHEDULE} (the process environment, or a test's). */
+    /**
+     * {@code environment}: where the run reads {@code DIFY_DR_SCHEDULE} and {@code DIFY_DR_SCHEDULER} (the process
+     * environment, or a test's).
+     */
     public static int run(String[] args, PrintWriter out, PrintWriter err, Function<String, String> environment) {
         Cli cli = new Cli();
         cli.setEnvironment(environment);

@@ -18,6 +18,11 @@ class PackagedJarIT {
             // EKS IRSA: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN are read through STS, found by class name at run time.
             assertThat(j.getEntry("software/amazon/awssdk/services/sts/internal/StsWebIdentityCredentialsProviderFactory.class"))
                     .as("the STS web identity provider in " + jar).isNotNull();
+            // ACK RRSA: the OIDC role-ARN provider, and the HTTPS client's hostname check it loads only when it calls STS.
+            assertThat(j.getEntry("com/aliyun/credentials/provider/OIDCRoleArnCredentialProvider.class"))
+                    .as("the Aliyun OIDC credentials provider in " + jar).isNotNull();
+            assertThat(j.getEntry("okhttp3/internal/tls/OkHostnameVerifier.class"))
+                    .as("the hostname verifier of the STS client in " + jar).isNotNull();
             assertThat(j.getEntry("com/google/crypto/tink/streamingaead/AesGcmHkdfStreamingKey.class")).isNotNull();
         }
         assertThat(Files.size(jar)).isPositive();

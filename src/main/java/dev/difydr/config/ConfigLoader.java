@@ -523,6 +523,14 @@ public final class ConfigLoader {
         if (oss.securityToken() != null && oss.accessKeyId() == null) {
             problems.add("repository.oss.securityToken: only used with accessKeyId and accessKeySecret (the STS temporary keys it belongs to)");
         }
+        if (oss.stsEndpoint() != null) {
+            if (oss.accessKeyId() != null) {
+                problems.add("repository.oss.stsEndpoint: only used for RRSA credentials (ALIBABA_CLOUD_ROLE_ARN, ...), not with accessKeyId and accessKeySecret; remove one of them");
+            } else if (oss.stsHost() == null) {
+                problems.add("repository.oss.stsEndpoint: '" + oss.stsEndpoint() + "' must be an STS host like sts-vpc.cn-hangzhou.aliyuncs.com "
+                        + "(host, host:port or https://host; STS is only reached over HTTPS)");
+            }
+        }
         if (oss.partSizeMiB() < 1 || oss.partSizeMiB() > 5120) {
             problems.add("repository.oss.partSizeMiB: " + oss.partSizeMiB() + " is out of range; use 1 to 5120 MiB");
         }

@@ -67,8 +67,10 @@ public final class JobRecorder {
         }
         try {
             String schedule = environment.apply(OutcomePublisher.SCHEDULE_ENV);
-            JobOutcome outcome = JobOutcome.of(config.deployment(), job, schedule, document, exitCode, startedAt, Instant.now());
-            OutcomePublisher.of(config, schedule != null && !schedule.isBlank()).publish(outcome);
+            String scheduler = environment.apply(OutcomePublisher.SCHEDULER_ENV);
+            JobOutcome outcome = JobOutcome.of(config.deployment(), job, schedule == null || schedule.isBlank() ? null : schedule.strip(),
+                    document, exitCode, startedAt, Instant.now());
+            OutcomePublisher.of(config, scheduler != null && !scheduler.isBlank()).publish(outcome);
         } catch (RuntimeException e) {
             log.warn("could not publish the outcome of this {}: {}", job, e.toString());
         }

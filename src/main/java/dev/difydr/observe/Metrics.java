@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * pushed to a Pushgateway by a one-shot run.
  *
  * <p>Labels are bounded: {@code deployment}, {@code command} (backup, verify, drill, prune, restore), {@code schedule}
- * (empty for a run by hand or by a CronJob), {@code component} (postgres, redis, storage, kubernetes) and {@code result} (success,
+ * (empty for a run by hand), {@code component} (postgres, redis, storage, kubernetes) and {@code result} (success,
  * failure); never a backup id. The dify-dr job kind is labelled {@code command}, not {@code job}: Prometheus owns
  * {@code job} (the scrape job, and the Pushgateway's grouping key overwrites it).
  *

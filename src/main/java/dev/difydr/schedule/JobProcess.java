@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs one fire of a schedule as a child JVM of this program ({@code java OPTS -cp CLASSPATH dev.difydr.Main --config
  * FILE --json ARGS}), so that the scheduler stays small and a job that fails, or exhausts its heap, cannot take it
- * down. The child learns its schedule from {@code DIFY_DR_SCHEDULE}; its stdout (the JSON document) and exit code
- * become a {@link JobOutcome} for the metrics; its stderr (its log) goes to the scheduler's.
+ * down. The child learns its schedule from {@code DIFY_DR_SCHEDULE}, and from {@code DIFY_DR_SCHEDULER=1} that its
+ * metrics are this process's to serve (it does not push them); its stdout (the JSON document) and exit code become a
+ * {@link JobOutcome} for the metrics; its stderr (its log) goes to the scheduler's.
  */
 public final class JobProcess {
     private static final Logger log = LoggerFactory.getLogger(JobProcess.class);
@@ -92,6 +93,7 @@ public final class JobProcess {
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectError(ProcessBuilder.Redirect.INHERIT);
             pb.environment().put(OutcomePublisher.SCHEDULE_ENV, schedule);
+            pb.environment().put(OutcomePublisher.SCHEDULER_ENV, "1");
             synchronized (running) {
                 if (stopped) {
                     log.warn("schedule {}: {} not started: the scheduler is stopping", schedule, job);

@@ -112,6 +112,9 @@ class ChartTest {
             assertThat(container(pod).getArgs()).as(s.name()).isEqualTo(s.arguments());
             assertThat(container(pod).getCommand()).as("the image's entrypoint runs dify-dr").isEmpty();
             assertThat(container(pod).getImage()).isEqualTo("registry.example.com/dify-dr:0.1.0");
+            // the run's metrics are labelled with its schedule, and pushed into its schedule's group
+            assertThat(env(container(pod), "DIFY_DR_SCHEDULE")).as(s.name()).isEqualTo(s.name());
+            assertThat(envNames(container(pod))).as("only dify-dr schedule's children do not push").doesNotContain("DIFY_DR_SCHEDULER");
         }
         // the drill is one of them, quarterly
         CronJob drill = cronJobOf(cronJobs, "quarterly-drill");
@@ -163,6 +166,7 @@ class ChartTest {
         assertThat(pod.getRestartPolicy()).isEqualTo("Never");
         assertThat(pod.getServiceAccountName()).isEqualTo("dify-dr");
         assertThat(container(pod).getArgs()).containsExactly("restore", "latest", "--plan");
+        assertThat(envNames(container(pod))).as("a restore is not a schedule's run").doesNotContain("DIFY_DR_SCHEDULE");
         assertThat(tmpVolume(pod).getEmptyDir().getSizeLimit()).isEqualTo(new Quantity("20Gi"));
 
         CronJob other = one(all(render(IMAGE + CONFIG + "restore: {args: [restore, 20261122T060000Z-k3m9qa, --yes]}\n"), CronJob.class), "dify-dr-restore");
@@ -387,6 +391,7 @@ class ChartTest {
         for (Schedule s : loaded.stream().filter(Schedule::enabled).toList()) {
             CronJob cj = cronJobOf(cronJobs, s.name());
             assertThat(container(podOf(cj)).getArgs()).as(s.name()).isEqualTo(s.arguments());
+            assertThat(env(container(podOf(cj)), "DIFY_DR_SCHEDULE")).isEqualTo(s.name());
             assertThat(cj.getSpec().getTimeZone()).isEqualTo(s.zone().getId());
             assertThat(cj.getSpec().getSchedule()).isEqualTo(s.cron().cron());
         }
@@ -420,6 +425,7 @@ class ChartTest {
         assertThat(pod.getTerminationGracePeriodSeconds()).isEqualTo(15 * 60 + 180L);
         Container c = container(pod);
         assertThat(c.getArgs()).containsExactly("schedule", "--schedules", "/etc/dify-dr-schedules");
+        assertThat(envNames(c)).as("the scheduler names each child's schedule itself").doesNotContain("DIFY_DR_SCHEDULE");
         assertThat(c.getPorts()).singleElement().satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(9464));
         assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
         assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
@@ -473,6 +479,7 @@ class ChartTest {
             String install = cj.getMetadata().getLabels().get("dify-dr/install");
             String schedule = cj.getMetadata().getLabels().get("dify-dr/schedule");
             assertThat(cj.getMetadata().getName()).contains(install).contains(schedule).isEqualTo("dify-dr-" + install + "-" + schedule);
+            assertThat(env(container(podOf(cj)), "DIFY_DR_SCHEDULE")).as("the schedule's name; the install is the deployment label").isEqualTo(schedule);
             assertThat(cj.getSpec().getConcurrencyPolicy()).isEqualTo("Forbid");
         }
         // fires are spread: every minute value moves by the install's offset, the Adler-32 of its name modulo 30
@@ -788,6 +795,10 @@ class ChartTest {
     private static String env(Container c, String name) {
         return c.getEnv().stream().filter(e -> e.getName().equals(name)).map(EnvVar::getValue).findFirst()
                 .orElseThrow(() -> new AssertionError("no env " + name));
+    }
+
+    private static List<String> envNames(Container c) {
+        return c.getEnv().stream().map(EnvVar::getName).toList();
     }
 
     private static VolumeMount mount(Container c, String path) {

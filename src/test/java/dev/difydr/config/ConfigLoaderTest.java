@@ -8,6 +8,7 @@ import dev.difydr.Failure;
 import dev.difydr.repository.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -269,6 +270,27 @@ class ConfigLoaderTest {
                 .contains("repository.oss.securityToken: only used with accessKeyId and accessKeySecret");
         assertThat(problems("repository: {url: 'oss://dify-backups/dr', oss: {endpoint: 'oss-cn-hangzhou.aliyuncs.com'}}\n"))
                 .contains("repository.oss.endpoint: 'oss-cn-hangzhou.aliyuncs.com' must be an http(s) URL");
+    }
+
+    @Test
+    void ossStsEndpointIsAHostReachedOverHttps() {
+        Config c = new ConfigLoader().parse("""
+                repository:
+                  url: oss://dify-backups/dr
+                  oss: {endpoint: "https://oss-cn-hangzhou-internal.aliyuncs.com", stsEndpoint: "https://sts-vpc.cn-hangzhou.aliyuncs.com/"}
+                """, "test.yaml");
+        assertThat(c.repository().oss().stsHost()).isEqualTo("sts-vpc.cn-hangzhou.aliyuncs.com");
+        assertThat(new OssConfig(null, null, null, null, null, null, null, null, "127.0.0.1:8443").stsHost()).isEqualTo("127.0.0.1:8443");
+        assertThat(OssConfig.DEFAULT.stsHost()).isNull();
+
+        for (String wrong : List.of("http://sts.cn-hangzhou.aliyuncs.com", "sts.aliyuncs.com/path", "sts.aliyuncs.com:port", "sts.aliyuncs.com:70000")) {
+            assertThat(problems("repository: {url: 'oss://dify-backups/dr', oss: {endpoint: 'https://oss-cn-hangzhou.aliyuncs.com', stsEndpoint: '" + wrong + "'}}\n"))
+                    .as(wrong)
+                    .contains("repository.oss.stsEndpoint: '" + wrong + "' must be an STS host like sts-vpc.cn-hangzhou.aliyuncs.com");
+        }
+        assertThat(problems("repository: {url: 'oss://dify-backups/dr', oss: {endpoint: 'https://oss-cn-hangzhou.aliyuncs.com', "
+                + "accessKeyId: a, accessKeySecret: b, stsEndpoint: sts.aliyuncs.com}}\n"))
+                .contains("repository.oss.stsEndpoint: only used for RRSA credentials");
     }
 
     @Test

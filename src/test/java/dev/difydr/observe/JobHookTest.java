@@ -12,6 +12,7 @@ import dev.difydr.testsupport.WebhookReceiver.Vendor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,6 +69,31 @@ class JobHookTest {
 
         assertThat(run.code()).isEqualTo(Failure.VERIFY.exitCode());
         assertThat(Json.MAPPER.readTree(webhook.accepted().get(0).body()).path("error").asText()).isNotBlank().isNotEqualTo("exit code 6");
+    }
+
+    /** A CronJob of the chart: DIFY_DR_SCHEDULE names its schedule; it pushes, into that schedule's group. */
+    @Test
+    void aRunOfAScheduleOutsideTheSchedulerPushesIntoItsSchedulesGroup() throws IOException {
+        CliRun run = CliRun.of(Map.of("DIFY_DR_SCHEDULE", "weekly-verify")::get, "--config", config("").toString(), "verify", "latest");
+
+        assertThat(run.code()).isEqualTo(Failure.VERIFY.exitCode());
+        assertThat(Json.MAPPER.readTree(webhook.accepted().get(0).body()).path("schedule").asText()).isEqualTo("weekly-verify");
+        assertThat(gateway.pushes()).singleElement().satisfies(p -> {
+            assertThat(p.grouping()).isEqualTo(Map.of("job", "dify-dr", "deployment", "staging", "command", "verify", "schedule", "weekly-verify"));
+            assertThat(ScrapeText.samples(p.body()))
+                    .containsEntry("dify_dr_job_last_exit_code{command=\"verify\",deployment=\"staging\",schedule=\"weekly-verify\"}", 6.0);
+        });
+    }
+
+    /** A child of `dify-dr schedule`: DIFY_DR_SCHEDULER says the scheduler serves its metrics, so it does not push. */
+    @Test
+    void aRunStartedByTheSchedulerDoesNotPush() throws IOException {
+        CliRun run = CliRun.of(Map.of("DIFY_DR_SCHEDULE", "weekly-verify", "DIFY_DR_SCHEDULER", "1")::get,
+                "--config", config("").toString(), "verify", "latest");
+
+        assertThat(run.code()).isEqualTo(Failure.VERIFY.exitCode());
+        assertThat(Json.MAPPER.readTree(webhook.accepted().get(0).body()).path("schedule").asText()).isEqualTo("weekly-verify");
+        assertThat(gateway.pushes()).isEmpty();
     }
 
     @Test

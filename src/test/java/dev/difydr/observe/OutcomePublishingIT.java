@@ -138,7 +138,7 @@ class OutcomePublishingIT {
     void aRunStartedByTheSchedulerNamesItsScheduleAndDoesNotPush() throws IOException {
         Path config = config("wrong-" + UUID.randomUUID());
 
-        CliRun run = CliRun.of(Map.of("DIFY_DR_SCHEDULE", "nightly")::get, "--config", config.toString(), "backup");
+        CliRun run = CliRun.of(Map.of("DIFY_DR_SCHEDULE", "nightly", "DIFY_DR_SCHEDULER", "1")::get, "--config", config.toString(), "backup");
 
         assertThat(run.code()).isEqualTo(Failure.SOURCE.exitCode());
         assertThat(gateway.pushes()).isEmpty();

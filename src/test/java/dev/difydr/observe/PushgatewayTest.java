@@ -51,6 +51,44 @@ class PushgatewayTest {
         assertThat(samples.keySet()).noneMatch(k -> k.startsWith("dify_dr_job_last_success_timestamp_seconds"));
     }
 
+    private static JobOutcome backup(String schedule, boolean succeeded, Instant end) {
+        return new JobOutcome("prod", "backup", schedule, end.minusSeconds(10), end, succeeded ? 0 : 4,
+                succeeded ? "completed" : "failed", succeeded ? null : "pg_dump exited 1", null, Map.of(), null, null, null);
+    }
+
+    /** Each one-shot run pushes its own registry, as two CronJob pods do. */
+    private boolean push(JobOutcome outcome) {
+        Metrics metrics = new Metrics();
+        metrics.record(outcome);
+        return new Pushgateway(gateway.url()).push(metrics, outcome);
+    }
+
+    @Test
+    void twoSchedulesOfOneCommandKeepTheirOwnLastSuccessInTheGateway() {
+        Instant nightly = Instant.parse("2026-12-05T02:00:40Z");
+        Instant hourly = Instant.parse("2026-12-05T03:00:05Z");
+        assertThat(push(backup("nightly", true, nightly))).isTrue();
+        assertThat(push(backup("redis-hourly", true, hourly))).isTrue();
+        // a later failure of the hourly one leaves its own success, and the nightly one's, in place
+        assertThat(push(backup("redis-hourly", false, hourly.plusSeconds(3600)))).isTrue();
+
+        Map<String, Double> held = ScrapeText.samples(gateway.exposition());
+        assertThat(held)
+                .containsEntry("dify_dr_job_last_success_timestamp_seconds{command=\"backup\",deployment=\"prod\",schedule=\"nightly\"}",
+                        (double) nightly.getEpochSecond())
+                .containsEntry("dify_dr_job_last_success_timestamp_seconds{command=\"backup\",deployment=\"prod\",schedule=\"redis-hourly\"}",
+                        (double) hourly.getEpochSecond())
+                .containsEntry("dify_dr_job_last_failure_timestamp_seconds{command=\"backup\",deployment=\"prod\",schedule=\"redis-hourly\"}",
+                        (double) hourly.plusSeconds(3600).getEpochSecond())
+                .containsEntry("dify_dr_job_last_exit_code{command=\"backup\",deployment=\"prod\",schedule=\"nightly\"}", 0.0)
+                .containsEntry("dify_dr_job_last_exit_code{command=\"backup\",deployment=\"prod\",schedule=\"redis-hourly\"}", 4.0);
+        assertThat(gateway.pushes()).extracting(RecordingPushgateway.Push::grouping).containsExactly(
+                Map.of("job", "dify-dr", "deployment", "prod", "command", "backup", "schedule", "nightly"),
+                Map.of("job", "dify-dr", "deployment", "prod", "command", "backup", "schedule", "redis-hourly"),
+                Map.of("job", "dify-dr", "deployment", "prod", "command", "backup", "schedule", "redis-hourly"));
+    }
+
+
     @Test
     void aRefusedPushIsAWarningNotAnError() {
         gateway.answer(400);

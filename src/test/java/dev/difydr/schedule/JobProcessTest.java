@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.difydr.Failure;
 import dev.difydr.observe.JobOutcome;
 import dev.difydr.observe.Metrics;
+import dev.difydr.repository.Json;
+import dev.difydr.testsupport.RecordingPushgateway;
+import dev.difydr.testsupport.WebhookReceiver;
+import dev.difydr.testsupport.WebhookReceiver.Vendor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -49,6 +53,27 @@ class JobProcessTest {
         assertThat(outcome.job()).isEqualTo("verify");
         assertThat(outcome.deployment()).isEqualTo("prod");
         assertThat(outcome.finishedAt()).isAfter(outcome.startedAt());
+    }
+
+    /** The child names its schedule in its notification and leaves its metrics to the scheduler: it does not push. */
+    @Test
+    void theChildNamesItsScheduleAndDoesNotPush() throws Exception {
+        try (RecordingPushgateway gateway = RecordingPushgateway.start();
+             WebhookReceiver webhook = WebhookReceiver.start(Vendor.GENERIC, null)) {
+            Path config = Files.writeString(dir.resolve("dify-dr.yaml"), """
+                    repository: {url: '%s'}
+                    metrics: {pushgateway: "%s"}
+                    notifications:
+                      - {type: webhook, url: "%s", on: [failure]}
+                    """.formatted(dir.resolve("repo").toUri(), gateway.url(), webhook.url()));
+
+            JobOutcome outcome = process(config).run("weekly-verify", "verify", List.of("verify", "latest"), Instant.now());
+
+            assertThat(outcome.exitCode()).isEqualTo(Failure.VERIFY.exitCode());
+            assertThat(webhook.accepted()).hasSize(1);
+            assertThat(Json.MAPPER.readTree(webhook.accepted().get(0).body()).path("schedule").asText()).isEqualTo("weekly-verify");
+            assertThat(gateway.pushes()).isEmpty();
+        }
     }
 
     @Test

@@ -69,7 +69,7 @@ class OssObjectStoreIT extends ObjectStoreContract {
 
     private static OssConfig config(String endpoint, String secret, String token, int maxAttempts) {
         return new OssConfig(endpoint, null, Secret.of(ACCESS_KEY_ID), Secret.of(secret),
-                token == null ? null : Secret.of(token), 5, null, maxAttempts);
+                token == null ? null : Secret.of(token), 5, null, maxAttempts, null);
     }
 
     /** Each test gets its own key prefix in the shared bucket. */
@@ -244,7 +244,7 @@ class OssObjectStoreIT extends ObjectStoreContract {
     @Test
     void withoutKeysTheEnvironmentIsUsedAndNamedWhenEmpty() {
         assumeTrue(System.getenv("OSS_ACCESS_KEY_ID") == null, "OSS_ACCESS_KEY_ID is set in this environment");
-        OssConfig noKeys = new OssConfig(proxy.endpoint().toString(), null, null, null, null, null, null, 1);
+        OssConfig noKeys = new OssConfig(proxy.endpoint().toString(), null, null, null, null, null, null, 1, null);
 
         try (ObjectStore fromEnv = new OssObjectStore(URI.create("oss://" + BUCKET + "/x/"), noKeys)) {
             assertThatThrownBy(fromEnv::check)

@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,7 +21,9 @@ import java.util.zip.GZIPInputStream;
  * refuses what the real one refuses (prometheus/pushgateway, handler/push.go and its README): a path that is not
  * {@code /metrics/job/<job>{/<label>/<value>}} (404), a method other than PUT, POST or DELETE (405), a body that is not
  * the text exposition format, and a pushed sample whose label contradicts the grouping key (400). Refused pushes are not
- * recorded.
+ * recorded. It keeps what it was pushed as the real one does, by group (the grouping key): PUT replaces the group,
+ * POST replaces only the metric families (by their {@code # TYPE} name) that the push carries, DELETE drops the group;
+ * {@link #exposition()} is what a scrape of it would read.
  */
 public final class RecordingPushgateway implements AutoCloseable {
     /** One push: method, grouping key (from the path), content type and body (un-gzipped). */
@@ -28,6 +32,8 @@ public final class RecordingPushgateway implements AutoCloseable {
 
     private final HttpServer server;
     private final List<Push> pushes = new CopyOnWriteArrayList<>();
+    /** group (grouping key) to metric family name to its sample lines */
+    private final Map<Map<String, String>, Map<String, List<String>>> groups = new LinkedHashMap<>();
     private volatile int status = 200;
 
     private RecordingPushgateway() throws IOException {
@@ -45,6 +51,9 @@ public final class RecordingPushgateway implements AutoCloseable {
                     : refusal(grouping(path), body) != null ? 400 : 0;
             if (refused == 0) {
                 pushes.add(new Push(method, path, grouping(path), exchange.getRequestHeaders().getFirst("Content-Type"), body));
+                if (status / 100 == 2) {
+                    store(method, grouping(path), body);
+                }
             }
             exchange.sendResponseHeaders(refused != 0 ? refused : status, -1);
             exchange.close();
@@ -70,6 +79,36 @@ public final class RecordingPushgateway implements AutoCloseable {
 
     public List<Push> pushes() {
         return List.copyOf(pushes);
+    }
+
+    private synchronized void store(String method, Map<String, String> group, String body) {
+        if (method.equals("DELETE")) {
+            groups.remove(group);
+            return;
+        }
+        Map<String, List<String>> families = new LinkedHashMap<>();
+        String family = null;
+        for (String line : body.split("\n")) {
+            if (line.startsWith("# TYPE ")) {
+                family = line.split(" ")[2];
+                families.computeIfAbsent(family, f -> new ArrayList<>());
+            } else if (!line.isBlank() && !line.startsWith("#")) {
+                String name = line.split("[{ ]", 2)[0];
+                families.computeIfAbsent(family != null ? family : name, f -> new ArrayList<>()).add(line);
+            }
+        }
+        if (method.equals("PUT")) {
+            groups.put(group, families);
+        } else {
+            groups.computeIfAbsent(group, g -> new LinkedHashMap<>()).putAll(families);
+        }
+    }
+
+    /** The sample lines of every group the gateway holds, as a scrape of it reads them (less the grouping labels). */
+    public synchronized String exposition() {
+        StringBuilder out = new StringBuilder();
+        groups.values().forEach(families -> families.values().forEach(lines -> lines.forEach(line -> out.append(line).append('\n'))));
+        return out.toString();
     }
 
     private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})? (\\S+)( \\d+)?");

@@ -6,8 +6,6 @@ import com.aliyun.oss.OSS;
 import com.aliyun.oss.OSSClientBuilder;
 import com.aliyun.oss.OSSException;
 import com.aliyun.oss.common.auth.CredentialsProvider;
-import com.aliyun.oss.common.auth.DefaultCredentialProvider;
-import com.aliyun.oss.common.auth.EnvironmentVariableCredentialsProvider;
 import com.aliyun.oss.common.auth.InvalidCredentialsException;
 import com.aliyun.oss.common.comm.SignVersion;
 import com.aliyun.oss.model.AbortMultipartUploadRequest;
@@ -47,6 +45,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * as multipart uploads with at most {@code uploadConcurrency} parts in flight (memory is about part size ×
  * (concurrency + 1)); a stream that fits in one part is sent with a single PutObject. Any failure aborts the multipart
  * upload. Buckets are addressed virtual-hosted style, which OSS requires; the SDK itself falls back to path style only
- * for IP endpoints.
+ * for IP endpoints. Credentials come from the configuration, the environment or RRSA ({@link OssCredentials}).
  *
  * <p>Failure messages are built from the OSS error code, error message and request id only: the SDK's own exception
  * text includes the raw response, and a SignatureDoesNotMatch response echoes the string to sign, which holds the STS
@@ -72,17 +71,22 @@ public final class OssObjectStore implements ObjectStore {
     private final String bucket;
     private final String prefix;
     private final String description;
-    private final boolean keysFromEnvironment;
+    private final CredentialsProvider credentials;
     private final int partSize;
     private final int concurrency;
     private final ExecutorService parts;
 
     public OssObjectStore(URI url, OssConfig config) {
+        this(url, config, System::getenv);
+    }
+
+    /** With the environment variables read through {@code env}, for tests that play a pod's environment. */
+    public OssObjectStore(URI url, OssConfig config, Function<String, String> env) {
         this.bucket = url.getHost();
         String path = url.getPath() == null ? "" : url.getPath().replaceAll("^/+", "");
         this.prefix = path.isEmpty() || path.endsWith("/") ? path : path + "/";
         this.description = "oss://" + bucket + "/" + prefix + " at " + config.endpoint();
-        this.keysFromEnvironment = config.accessKeyId() == null;
+        this.credentials = OssCredentials.choose(config, env);
         this.partSize = (int) Math.min(config.partSizeMiB() * (1L << 20), Integer.MAX_VALUE - 8);
         this.concurrency = config.uploadConcurrency();
         this.parts = Executors.newFixedThreadPool(concurrency, r -> {
@@ -97,7 +101,7 @@ public final class OssObjectStore implements ObjectStore {
         conf.setConnectionTimeout(10_000);
         var builder = OSSClientBuilder.create()
                 .endpoint(config.endpoint())
-                .credentialsProvider(credentials(config))
+                .credentialsProvider(credentials)
                 .clientConfiguration(conf);
         if (config.region() != null && !config.region().isBlank()) {
             // V4 signatures need the region; without one the SDK's default (V1) still works everywhere.
@@ -105,16 +109,6 @@ public final class OssObjectStore implements ObjectStore {
             builder.region(config.region());
         }
         this.client = builder.build();
-    }
-
-    private static CredentialsProvider credentials(OssConfig c) {
-        if (c.accessKeyId() == null) {
-            return new EnvironmentVariableCredentialsProvider();
-        }
-        if (c.securityToken() != null && !c.securityToken().isEmpty()) {
-            return new DefaultCredentialProvider(c.accessKeyId().reveal(), c.accessKeySecret().reveal(), c.securityToken().reveal());
-        }
-        return new DefaultCredentialProvider(c.accessKeyId().reveal(), c.accessKeySecret().reveal());
     }
 
     @Override
@@ -297,6 +291,13 @@ public final class OssObjectStore implements ObjectStore {
     public void close() {
         parts.shutdownNow();
         client.shutdown();
+        if (credentials instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                log.debug("closing the credentials provider of {} failed: {}", description, e.toString());
+            }
+        }
     }
 
     private DrException failure(String op, String key, RuntimeException e) {
@@ -310,10 +311,7 @@ public final class OssObjectStore implements ObjectStore {
         if (e instanceof ClientException c) {
             return c.getErrorMessage();
         }
-        if (e instanceof InvalidCredentialsException && keysFromEnvironment) {
-            return "no credentials: repository.oss has no accessKeyId/accessKeySecret and the environment variables "
-                    + "OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET are not set";
-        }
+        // InvalidCredentialsException: OssCredentials' providers give messages fit to show
         return e.getMessage();
     }
 

@@ -19,7 +19,7 @@ class OssObjectStoreTest {
     private static final String TOKEN = "unit-test-sts-token-51aa";
 
     private static OssConfig config(String endpoint) {
-        return new OssConfig(endpoint, null, Secret.of("LTAI-unit"), Secret.of(SECRET), Secret.of(TOKEN), null, null, 4);
+        return new OssConfig(endpoint, null, Secret.of("LTAI-unit"), Secret.of(SECRET), Secret.of(TOKEN), null, null, 4, null);
     }
 
     private static URL presigned(OssObjectStore store, String key) {
@@ -52,7 +52,7 @@ class OssObjectStoreTest {
     @Test
     void retriesAndConnectionsFollowTheConfiguration() {
         OssConfig c = new OssConfig("https://oss-cn-hangzhou.aliyuncs.com", "cn-hangzhou", Secret.of("LTAI-unit"), Secret.of(SECRET),
-                null, 16, 6, 7);
+                null, 16, 6, 7, null);
         try (OssObjectStore store = new OssObjectStore(URI.create("oss://dify-backups/dr"), c)) {
             var conf = ((OSSClient) store.client()).getClientConfiguration();
             assertThat(conf.getMaxErrorRetry()).isEqualTo(6);
