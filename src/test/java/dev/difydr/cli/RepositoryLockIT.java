@@ -92,13 +92,14 @@ class RepositoryLockIT {
         return out;
     }
 
+    /** The lock objects: not the hidden temporary file of a lock being written, which a kill may leave behind. */
     private List<Path> locks() throws IOException {
         Path locks = repo.resolve("dify/locks");
         if (!Files.isDirectory(locks)) {
             return List.of();
         }
         try (Stream<Path> s = Files.list(locks)) {
-            return s.toList();
+            return s.filter(p -> !p.getFileName().toString().startsWith(".")).toList();
         }
     }
 
