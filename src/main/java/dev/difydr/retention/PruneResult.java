@@ -20,8 +20,8 @@ public record PruneResult(String deployment, boolean dryRun, RetentionConfig pol
     public static final String REMOVE = "remove";
 
     /**
-     * {@code group}: the components the backup holds ("postgres+redis+storage"), when the repository holds backups of
-     * different components, each group kept by the rules on its own; null otherwise and for a damaged backup.
+     * {@code group}: the components the backup was taken of ("postgres+redis+storage"), when the repository holds
+     * backups of different components, each group kept by the rules on its own; null otherwise and for a damaged backup.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Backup(String id, String status, Instant startedAt, String decision, List<String> reasons, String group) {

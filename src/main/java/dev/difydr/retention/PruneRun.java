@@ -3,6 +3,7 @@ package dev.difydr.retention;
 import dev.difydr.config.Durations;
 import dev.difydr.config.RetentionConfig;
 import dev.difydr.repository.BackupId;
+import dev.difydr.repository.Manifest;
 import dev.difydr.repository.Repository;
 import dev.difydr.repository.Repository.Entry;
 import dev.difydr.repository.VerifyRecord;
@@ -110,12 +111,19 @@ public final class PruneRun {
     }
 
     /**
-     * The components a backup holds, sorted and joined by "+": the policy is applied to each group on its own, as restic
-     * applies it per host and paths, so that hourly backups of Redis alone never push the nightly backups of everything
-     * out of a daily or weekly bucket.
+     * The components a backup was taken of, sorted and joined by "+": those it holds and those it recorded as
+     * skipped (an optional part that failed, or the configuration without a keyset), so that one failed optional part
+     * does not start a group of its own. The policy is applied to each group on its own, as restic applies it per
+     * host and paths, so that hourly backups of Redis alone never push the nightly backups of everything out of a
+     * daily or weekly bucket.
      */
     static String group(Entry e) {
-        return String.join("+", new TreeSet<>(e.manifest().orElseThrow().components()));
+        Manifest m = e.manifest().orElseThrow();
+        Set<String> taken = new TreeSet<>(m.components());
+        if (m.skipped() != null) {
+            m.skipped().forEach(s -> taken.add(s.component()));
+        }
+        return String.join("+", taken);
     }
 
     /** Which of these backups passed their last verify, read from their verify records (at once). */

@@ -80,7 +80,14 @@ class PruneRunTest {
         assertThat(result.toText()).contains("completed  daily  [postgres]", "completed  [redis]");
 
         assertThat(new PruneRun(repository, keepDaily2, CLOCK).run(true).removed()).isEqualTo(8);
+
         assertThat(repository.resolve("latest").id()).isEqualTo(full.get(2));
+        // a backup whose optional Redis part failed belongs with the backups of PostgreSQL and Redis, not alone
+        String failedRedis = BackupId.at(NOW.minus(Duration.ofHours(1))).value();
+        HandMadeBackups.writeSkipping(repository, failedRedis, "redis");
+        HandMadeBackups.writeSkipping(repository, BackupId.at(NOW.minus(Duration.ofHours(2))).value(), "redis");
+        assertThat(new PruneRun(repository, keepDaily2, CLOCK).run(false).backups()).filteredOn(b -> b.id().equals(failedRedis))
+                .singleElement().satisfies(b -> assertThat(b.group()).isEqualTo("postgres+redis"));
     }
 
     @Test

@@ -30,10 +30,22 @@ public final class HandMadeBackups {
         write(repository, id, backupId.time().plusMillis(250), Manifest.COMPLETED, "redis", repository.layout().redisSnapshot(backupId, "rdb"));
     }
 
+    /** A completed backup of PostgreSQL whose manifest records {@code component} as skipped (an optional part that failed). */
+    public static void writeSkipping(Repository repository, String id, String component) {
+        BackupId backupId = new BackupId(id);
+        write(repository, id, backupId.time().plusMillis(250), Manifest.COMPLETED, "postgres", repository.layout().postgresDump(backupId, "dify"),
+                List.of(new Manifest.Skipped(component, component, "optional and failed: test")));
+    }
+
     private static void write(Repository repository, String id, Instant started, String status, String kind, String key) {
+        write(repository, id, started, status, kind, key, null);
+    }
+
+    private static void write(Repository repository, String id, Instant started, String status, String kind, String key,
+                              List<Manifest.Skipped> skipped) {
         repository.store().put(key, "dump".getBytes(StandardCharsets.UTF_8));
         repository.commit(new Manifest(Manifest.FORMAT_VERSION, id, repository.layout().deployment(), "test", status, started,
                 started.plusSeconds(5), List.of(new Artifact(kind.equals("postgres") ? "dify" : kind, kind, key, 4, 4, "x", "y", "zstd", "none", null)),
-                null, null, null, null, null));
+                skipped, null, null, null, null));
     }
 }
