@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -41,15 +42,15 @@ public final class Permissions {
     public static final Rule SECRETS_CREATE = new Rule("", "secrets", List.of("create"), false, null);
 
     /** Rules with {@code restore} are what every restore and its rollback use; preflight asks for each. */
-    public static final List<Rule> RULES = List.of(
+    public static final List<Rule> RULES = Stream.of(List.of(
             new Rule("apps", "deployments", List.of("get", "list", "patch"), true, null),
             new Rule("", "pods", List.of("list"), true, null),
             new Rule("", "configmaps", List.of("get", "patch"), true, null),
             new Rule("", "secrets", List.of("get", "patch"), true, null),
             new Rule("coordination.k8s.io", "leases", List.of("get", "create", "delete"), true, null),
             new Rule("autoscaling", "horizontalpodautoscalers", List.of("list"), false,
-                    "optional: lets the plan warn about HorizontalPodAutoscalers on Dify's writers"),
-            POD_STORAGE.get(0), POD_STORAGE.get(1), CONFIG_MAPS_CREATE, SECRETS_CREATE);
+                    "optional: lets the plan warn about HorizontalPodAutoscalers on Dify's writers")),
+            POD_STORAGE, List.of(CONFIG_MAPS_CREATE, SECRETS_CREATE)).flatMap(List::stream).toList();
 
     /**
      * What a drill with {@code drill.namespace} needs there, and nowhere else: it re-creates the backed-up ConfigMaps

@@ -55,9 +55,11 @@ public final class PruneRun {
         Map<String, Entry> byId = new HashMap<>();
         completed.forEach(e -> byId.put(e.id().value(), e));
         Map<String, RetentionPolicy.Decision> decisions = new HashMap<>();
+        Map<String, String> groupOf = new HashMap<>();
         Map<String, List<RetentionPolicy.Candidate>> groups = new TreeMap<>();
         for (Entry e : completed) {
-            groups.computeIfAbsent(group(e), g -> new ArrayList<>()).add(new RetentionPolicy.Candidate(e.id().value(), e.startedAt(), false));
+            String group = groupOf.computeIfAbsent(e.id().value(), id -> group(e));
+            groups.computeIfAbsent(group, g -> new ArrayList<>()).add(new RetentionPolicy.Candidate(e.id().value(), e.startedAt(), false));
         }
         for (List<RetentionPolicy.Candidate> candidates : groups.values()) {
             for (RetentionPolicy.Decision d : policy.apply(candidates, now, cs -> passedVerify(cs.stream().map(c -> byId.get(c.id())).toList()))) {
@@ -73,7 +75,7 @@ public final class PruneRun {
             if (e.usable()) {
                 RetentionPolicy.Decision d = decisions.get(e.id().value());
                 backups.add(new PruneResult.Backup(e.id().value(), e.status(), e.startedAt(),
-                        d.keep() ? PruneResult.KEEP : PruneResult.REMOVE, d.reasons(), groups.size() > 1 ? group(e) : null));
+                        d.keep() ? PruneResult.KEEP : PruneResult.REMOVE, d.reasons(), groups.size() > 1 ? groupOf.get(e.id().value()) : null));
                 if (!d.keep()) {
                     removeBackups.add(e);
                 }

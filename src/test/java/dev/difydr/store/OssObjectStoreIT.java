@@ -15,6 +15,7 @@ import dev.difydr.config.OssConfig;
 import dev.difydr.config.Secret;
 import dev.difydr.store.oss.OssObjectStore;
 import dev.difydr.testsupport.NamespaceStrippingProxy;
+import dev.difydr.testsupport.OssServer;
 import dev.difydr.testsupport.S3ProxyServer;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -40,24 +41,22 @@ class OssObjectStoreIT extends ObjectStoreContract {
     private static final String BUCKET = "dify-dr-oss-it";
     private static final String ACCESS_KEY_ID = "LTAI-test-access-id";
     private static final String ACCESS_KEY_SECRET = "oss-test-secret-7d41b9";
+    private static OssServer oss;
     private static S3ProxyServer server;
     private static NamespaceStrippingProxy proxy;
     private String prefix;
 
     @BeforeAll
     static void startServer() {
-        server = S3ProxyServer.startWithoutAuthorization();
-        server.createBucket(BUCKET);
-        proxy = NamespaceStrippingProxy.start(server.endpoint());
+        oss = OssServer.start(BUCKET);
+        server = oss.s3();
+        proxy = oss.proxy();
     }
 
     @AfterAll
     static void stopServer() {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (server != null) {
-            server.close();
+        if (oss != null) {
+            oss.close();
         }
     }
 

@@ -13,6 +13,7 @@ import dev.difydr.config.OssConfig;
 import dev.difydr.store.oss.OssObjectStore;
 import dev.difydr.testsupport.FakeAliyunSts;
 import dev.difydr.testsupport.NamespaceStrippingProxy;
+import dev.difydr.testsupport.OssServer;
 import dev.difydr.testsupport.S3ProxyServer;
 import java.io.IOException;
 import java.net.URI;
@@ -44,6 +45,7 @@ class OssRrsaIT {
     private static final String BUCKET = "dify-dr-rrsa-it";
     private static final String ROLE_ARN = "acs:ram::1234567890123456:role/dify-dr-backup";
     private static final String PROVIDER_ARN = "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c0ffee";
+    private static OssServer oss;
     private static S3ProxyServer server;
     private static NamespaceStrippingProxy proxy;
 
@@ -56,18 +58,15 @@ class OssRrsaIT {
 
     @BeforeAll
     static void startServer() {
-        server = S3ProxyServer.startWithoutAuthorization();
-        server.createBucket(BUCKET);
-        proxy = NamespaceStrippingProxy.start(server.endpoint());
+        oss = OssServer.start(BUCKET);
+        server = oss.s3();
+        proxy = oss.proxy();
     }
 
     @AfterAll
     static void stopServer() {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (server != null) {
-            server.close();
+        if (oss != null) {
+            oss.close();
         }
     }
 
